@@ -1,17 +1,19 @@
 /** Plain data that describes rasters; shared by the reader, the writer, the ops and the planner. */
 
-export const DATA_TYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64"] as const;
+export const DATA_TYPES = [
+  "uint8",
+  "int8",
+  "uint16",
+  "int16",
+  "uint32",
+  "int32",
+  "float32",
+  "float64",
+] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
 export type TypedArray =
-  | Uint8Array
-  | Int8Array
-  | Uint16Array
-  | Int16Array
-  | Uint32Array
-  | Int32Array
-  | Float32Array
-  | Float64Array;
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 const CONSTRUCTORS = {
   uint8: Uint8Array,
@@ -32,7 +34,7 @@ export function typedArrayFor(dataType: DataType, length: number): TypedArray {
 export function viewAs(dataType: DataType, bytes: Uint8Array): TypedArray {
   const C = CONSTRUCTORS[dataType];
   if (bytes.byteOffset % C.BYTES_PER_ELEMENT === 0) {
-    return new C(bytes.buffer, bytes.byteOffset, bytes.byteLength / C.BYTES_PER_ELEMENT);
+    return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / C.BYTES_PER_ELEMENT);
   }
   const copy = bytes.slice();
   return new C(copy.buffer, 0, copy.byteLength / C.BYTES_PER_ELEMENT);
