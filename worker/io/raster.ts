@@ -71,3 +71,19 @@ export interface Block {
   readonly dataType: DataType;
   readonly bands: TypedArray[];
 }
+
+/** Copy the sub-window (x, y, width, height) of a block into a new block. */
+export function cropBlock(block: Block, x: number, y: number, width: number, height: number): Block {
+  if (x < 0 || y < 0 || x + width > block.width || y + height > block.height) {
+    throw new RangeError(`crop ${width}x${height}+${x}+${y} outside a ${block.width}x${block.height} block`);
+  }
+  const bands = block.bands.map((src) => {
+    const dst = typedArrayFor(block.dataType, width * height);
+    for (let row = 0; row < height; row++) {
+      const from = (y + row) * block.width + x;
+      dst.set(src.subarray(from, from + width), row * width);
+    }
+    return dst;
+  });
+  return { width, height, dataType: block.dataType, bands };
+}
