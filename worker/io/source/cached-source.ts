@@ -1,0 +1,130 @@
+import { IoError } from "../errors.ts";
+import type { ByteRange, ByteSource } from "./byte-source.ts";
+
+export interface CacheOptions {
+  /** Bytes per cached block; reads are aligned to blocks. */
+  readonly blockSize?: number;
+  /** Bound on the bytes kept by the LRU (blocks in flight are not counted). */
+  readonly maxBytes?: number;
+  /** Missing blocks closer than this are fetched in one request, gap included. */
+  readonly gapBytes?: number;
+  /** A merged request stops growing at this size, so large reads still go out as parallel requests. */
+  readonly maxRequestBytes?: number;
+}
+
+const DEFAULTS = {
+  blockSize: 64 * 1024,
+  maxBytes: 64 * 1024 * 1024,
+  gapBytes: 128 * 1024,
+  maxRequestBytes: 8 * 1024 * 1024,
+};
+
+/**
+ * Wrap a source with an LRU of fixed-size blocks and coalescing: the blocks that a read needs and
+ * the cache lacks are grouped into few large requests (nearby gaps are filled rather than paid for
+ * with another round trip). Concurrent reads of the same block share one request.
+ */
+export function cachedSource(inner: ByteSource, options: CacheOptions = {}): ByteSource {
+  const { blockSize, maxBytes, gapBytes, maxRequestBytes } = { ...DEFAULTS, ...options };
+  const gapBlocks = Math.floor(gapBytes / blockSize);
+  const runBlocks = Math.max(1, Math.floor(maxRequestBytes / blockSize));
+  const blocks = new Map<number, Promise<Uint8Array>>();
+  const sizes = new Map<number, number>();
+  let cachedBytes = 0;
+
+  const remember = (index: number, bytes: Uint8Array) => {
+    if (!blocks.has(index)) return; // evicted or failed meanwhile
+    sizes.set(index, bytes.byteLength);
+    cachedBytes += bytes.byteLength;
+    for (const [old] of sizes) {
+      if (cachedBytes <= maxBytes) break;
+      cachedBytes -= sizes.get(old)!;
+      sizes.delete(old);
+      blocks.delete(old);
+    }
+  };
+
+  const touch = (index: number): Promise<Uint8Array> | undefined => {
+    const hit = blocks.get(index);
+    if (hit && sizes.has(index)) {
+      // Move to the young end of both maps (Map iteration order is the LRU order).
+      blocks.delete(index);
+      blocks.set(index, hit);
+      const n = sizes.get(index)!;
+      sizes.delete(index);
+      sizes.set(index, n);
+    }
+    return hit;
+  };
+
+  const fetchRuns = (missing: number[], total: number, signal?: AbortSignal) => {
+    const runs: { first: number; last: number }[] = [];
+    for (const index of missing) {
+      const run = runs.at(-1);
+      if (run && index - run.last - 1 <= gapBlocks && index - run.first < runBlocks) run.last = index;
+      else runs.push({ first: index, last: index });
+    }
+    const ranges = runs.map(({ first, last }) => {
+      const offset = first * blockSize;
+      return { offset, length: Math.min((last + 1) * blockSize, total) - offset };
+    });
+    const reads = inner.read(ranges, signal);
+    runs.forEach(({ first, last }, r) => {
+      for (let index = first; index <= last; index++) {
+        const block = reads.then((bufs) => {
+          const start = (index - first) * blockSize;
+          return bufs[r]!.slice(start, start + blockSize);
+        });
+        blocks.set(index, block);
+        block.then(
+          (bytes) => remember(index, bytes),
+          () => blocks.delete(index),
+        );
+      }
+    });
+  };
+
+  return {
+    uri: inner.uri,
+    size: (signal) => inner.size(signal),
+    async read(ranges, signal) {
+      const total = await inner.size(signal);
+      const needed = new Set<number>();
+      for (const r of ranges) {
+        if (r.offset < 0 || r.offset + r.length > total) {
+          throw new IoError(
+            "corrupt",
+            inner.uri,
+            `read of ${r.length} bytes at ${r.offset} goes past the end (${total} bytes)`,
+          );
+        }
+        const last = Math.floor((r.offset + r.length - 1) / blockSize);
+        for (let index = Math.floor(r.offset / blockSize); index <= last; index++) needed.add(index);
+      }
+      const missing = [...needed].filter((index) => !touch(index)).sort((a, b) => a - b);
+      if (missing.length > 0) fetchRuns(missing, total, signal);
+      // Take the promises now: a long read may evict its own first blocks before it assembles.
+      const pending = [...needed].map((index) => [index, blocks.get(index)!] as const);
+      const got = new Map<number, Uint8Array>();
+      await Promise.all(pending.map(async ([index, block]) => got.set(index, await block)));
+      return ranges.map((r) => assemble(r, got, blockSize));
+    },
+    close: () => inner.close(),
+  };
+}
+
+function assemble(range: ByteRange, got: Map<number, Uint8Array>, blockSize: number): Uint8Array {
+  const first = Math.floor(range.offset / blockSize);
+  const start = range.offset - first * blockSize;
+  if (start + range.length <= blockSize)
+    return got.get(first)?.subarray(start, start + range.length) ?? new Uint8Array(0);
+  const out = new Uint8Array(range.length);
+  let done = 0;
+  for (let index = first; done < range.length; index++) {
+    const from = index === first ? start : 0;
+    const piece = got.get(index)!.subarray(from, from + range.length - done);
+    out.set(piece, done);
+    done += piece.byteLength;
+  }
+  return out;
+}
