@@ -1,0 +1,263 @@
+/**
+ * The streaming COG writer: tiles arrive in any order, are compressed once as they arrive (several at a
+ * time, on libuv's thread pool) and spooled to a temporary file; each also leaves a half-resolution
+ * quarter in the spool, and the fourth quarter of an overview tile builds that tile the same way.
+ * `finish` lays the file out and streams it to a sink. Memory stays at a few tiles; the bytes depend
+ * only on the spec and the pixels, never on the order of `addTile` calls.
+ */
+import { availableParallelism, endianness } from "node:os";
+import type { Block, TypedArray } from "../raster.ts";
+import { isIntegerType, typedArrayFor } from "../raster.ts";
+import { IoError } from "../errors.ts";
+import type { ByteSink } from "../sink/byte-sink.ts";
+import { assembleCog } from "./cog-assemble.ts";
+import { layoutCog } from "./cog-layout.ts";
+import { levelTags } from "./cog-level-tags.ts";
+import type { CogSpec, ResolvedCogSpec } from "./cog-spec.ts";
+import { resolveCogSpec } from "./cog-spec.ts";
+import { openSpool } from "./cog-spool.ts";
+import { encodeTile } from "./encode/tile-encoder.ts";
+import type { Downsample } from "./overview.ts";
+import { downsample2x } from "./overview.ts";
+
+export interface CogWriter {
+  /**
+   * Add the full-resolution tile (tx, ty): a block of the tile's size clipped to the image, or of the
+   * full tile size (pixels beyond the image are ignored). Resolves as soon as the tile is queued, so a
+   * caller that awaits each call still keeps several compressions running; the block may be reused
+   * then. A failure of earlier work rejects the next call.
+   */
+  addTile(tx: number, ty: number, block: Block): Promise<void>;
+  /** Tiles never added are written as nodata (or 0). Closes the sink on success, aborts it on failure. */
+  finish(sink: ByteSink): Promise<{ bytes: number }>;
+  abort(): Promise<void>;
+}
+
+export interface CogWriterOptions {
+  /** Directory for the spool (default: the OS temporary directory). */
+  readonly tmpDir?: string;
+  /** Named in errors (the destination URI). */
+  readonly uri?: string;
+  /** Tiles being compressed at once (default: 2 × cores). */
+  readonly concurrency?: number;
+}
+
+interface Level {
+  readonly tilesX: number;
+  readonly tilesY: number;
+  readonly width: number;
+  readonly height: number;
+  readonly byteCounts: Uint32Array;
+  readonly spoolOffsets: Float64Array;
+  readonly done: Uint8Array;
+  /** Per tile, 4 spool slots (top-left, top-right, bottom-left, bottom-right quarter); -1 = none yet. */
+  readonly quarterSlots: Int32Array;
+  readonly quartersArrived: Uint8Array;
+}
+
+/** Band-sequential block → pixel-interleaved full tile, only the in-image part copied, the rest `fill`. */
+function interleave(block: Block, s: ResolvedCogSpec, validWidth: number, validHeight: number): TypedArray {
+  const T = s.tileSize;
+  const spp = s.bandCount;
+  const out = typedArrayFor(s.dataType, T * T * spp);
+  if (validWidth < T || validHeight < T) out.fill(s.fill);
+  for (let b = 0; b < spp; b++) {
+    const src = block.bands[b]!;
+    for (let y = 0; y < validHeight; y++) {
+      let o = y * T * spp + b;
+      const row = y * block.width;
+      for (let x = 0; x < validWidth; x++, o += spp) out[o] = src[row + x]!;
+    }
+  }
+  return out;
+}
+
+export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}): Promise<CogWriter> {
+  const uri = opts.uri ?? "cog";
+  const s = resolveCogSpec(spec, uri);
+  if (endianness() !== "LE")
+    throw new IoError("unsupported", uri, "the COG writer needs a little-endian host");
+  const T = s.tileSize;
+  const half = T / 2;
+  const spp = s.bandCount;
+  const quarterSamples = half * half * spp;
+  const quarterBytes = typedArrayFor(s.dataType, 1).BYTES_PER_ELEMENT * quarterSamples;
+  const spool = await openSpool(quarterBytes, opts.tmpDir);
+  const concurrency = opts.concurrency ?? Math.max(2, availableParallelism() * 2);
+  const encoding = {
+    compression: s.compression,
+    level: s.level,
+    dataType: s.dataType,
+    tileSize: T,
+    samplesPerPixel: spp,
+  };
+  const kernel: Downsample = {
+    samplesPerPixel: spp,
+    resampling: s.resampling,
+    integer: isIntegerType(s.dataType),
+    nodata: s.nodata,
+    fill: s.fill,
+  };
+  const levels: Level[] = s.levels.map((g) => {
+    const n = g.tilesX * g.tilesY;
+    return {
+      ...g,
+      byteCounts: new Uint32Array(n),
+      spoolOffsets: new Float64Array(n),
+      done: new Uint8Array(n),
+      quarterSlots: new Int32Array(4 * n).fill(-1),
+      quartersArrived: new Uint8Array(n),
+    };
+  });
+  const received = new Uint8Array(levels[0]!.tilesX * levels[0]!.tilesY);
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let state: "open" | "finishing" | "closed" = "open";
+
+  const validSize = (k: number, tx: number, ty: number): [number, number] => {
+    const l = levels[k]!;
+    return [Math.min(T, l.width - tx * T), Math.min(T, l.height - ty * T)];
+  };
+
+  async function processTile(k: number, tx: number, ty: number, pixels: TypedArray): Promise<void> {
+    const l = levels[k]!;
+    let quarter: Promise<void> | null = null;
+    if (k + 1 < levels.length) {
+      const q = typedArrayFor(s.dataType, quarterSamples);
+      const [w, h] = validSize(k, tx, ty);
+      downsample2x(pixels, T, w, h, q, kernel);
+      quarter = storeQuarter(k + 1, tx, ty, q);
+    }
+    const encoded = await encodeTile(pixels, encoding);
+    const index = ty * l.tilesX + tx;
+    l.spoolOffsets[index] = await spool.append(encoded);
+    l.byteCounts[index] = encoded.length;
+    l.done[index] = 1;
+    await quarter;
+  }
+
+  async function storeQuarter(k: number, cx: number, cy: number, q: TypedArray): Promise<void> {
+    const slot = await spool.putSlot(new Uint8Array(q.buffer, q.byteOffset, q.byteLength));
+    const l = levels[k]!;
+    const child = levels[k - 1]!;
+    const px = cx >> 1;
+    const py = cy >> 1;
+    const index = py * l.tilesX + px;
+    l.quarterSlots[4 * index + (cy & 1) * 2 + (cx & 1)] = slot;
+    const expected = Math.min(2, child.tilesX - 2 * px) * Math.min(2, child.tilesY - 2 * py);
+    if (++l.quartersArrived[index]! === expected) await buildOverviewTile(k, px, py);
+  }
+
+  async function buildOverviewTile(k: number, tx: number, ty: number): Promise<void> {
+    const l = levels[k]!;
+    const index = ty * l.tilesX + tx;
+    const pixels = typedArrayFor(s.dataType, T * T * spp).fill(s.fill);
+    const q = typedArrayFor(s.dataType, quarterSamples);
+    const qBytes = new Uint8Array(q.buffer);
+    for (let pos = 0; pos < 4; pos++) {
+      const slot = l.quarterSlots[4 * index + pos]!;
+      if (slot < 0) continue;
+      await spool.takeSlot(slot, qBytes);
+      const x0 = (pos & 1) * half;
+      const y0 = (pos >> 1) * half;
+      for (let y = 0; y < half; y++) {
+        pixels.set(q.subarray(y * half * spp, (y + 1) * half * spp), ((y0 + y) * T + x0) * spp);
+      }
+    }
+    await processTile(k, tx, ty, pixels);
+  }
+
+  function track(work: Promise<void>): void {
+    const settled = work
+      .catch((e: unknown) => {
+        failure ??= e;
+      })
+      .finally(() => inflight.delete(settled));
+    inflight.add(settled);
+  }
+
+  async function waitBelow(limit: number): Promise<void> {
+    while (inflight.size > limit) await Promise.race(inflight);
+    if (failure) throw failure;
+  }
+
+  async function enqueue(tx: number, ty: number, pixels: () => TypedArray): Promise<void> {
+    await waitBelow(concurrency - 1);
+    track(processTile(0, tx, ty, pixels()));
+  }
+
+  const fail = (why: string): IoError => new IoError("invalid-argument", uri, why);
+
+  return {
+    async addTile(tx, ty, block) {
+      if (state !== "open") throw fail(`addTile(${tx}, ${ty}) after finish or abort`);
+      const l0 = levels[0]!;
+      if (
+        !Number.isInteger(tx) ||
+        !Number.isInteger(ty) ||
+        tx < 0 ||
+        ty < 0 ||
+        tx >= l0.tilesX ||
+        ty >= l0.tilesY
+      ) {
+        throw fail(`tile (${tx}, ${ty}) is outside the ${l0.tilesX}x${l0.tilesY} tile grid`);
+      }
+      const [w, h] = validSize(0, tx, ty);
+      const sizeOk = (block.width === w && block.height === h) || (block.width === T && block.height === T);
+      if (!sizeOk || block.dataType !== s.dataType || block.bands.length !== spp) {
+        throw fail(
+          `tile (${tx}, ${ty}): expected ${spp} band(s) of ${s.dataType} ${w}x${h}, ` +
+            `got ${block.bands.length} of ${block.dataType} ${block.width}x${block.height}`,
+        );
+      }
+      const index = ty * l0.tilesX + tx;
+      if (received[index]) throw fail(`tile (${tx}, ${ty}) added twice`);
+      received[index] = 1;
+      await enqueue(tx, ty, () => interleave(block, s, w, h));
+    },
+
+    async finish(sink) {
+      if (state !== "open") throw fail("finish after finish or abort");
+      state = "finishing";
+      try {
+        for (let i = 0; i < received.length; i++) {
+          if (received[i]) continue;
+          const tx = i % levels[0]!.tilesX;
+          const ty = Math.floor(i / levels[0]!.tilesX);
+          await enqueue(tx, ty, () => typedArrayFor(s.dataType, T * T * spp).fill(s.fill));
+        }
+        await waitBelow(0);
+        levels.forEach((l, k) => {
+          const missing = l.done.indexOf(0);
+          if (missing >= 0) throw new Error(`COG level ${k} tile ${missing} was never built`);
+        });
+        const layout = layoutCog(
+          levels.map((l, k) => ({ tags: levelTags(s, k), tileByteCounts: l.byteCounts })),
+          s.bigTiff,
+          uri,
+        );
+        await assembleCog(
+          layout,
+          (k, i) => spool.read(levels[k]!.spoolOffsets[i]!, levels[k]!.byteCounts[i]!),
+          sink,
+        );
+        await sink.close();
+        return { bytes: layout.totalBytes };
+      } catch (e) {
+        await sink.abort().catch(() => undefined);
+        throw e;
+      } finally {
+        state = "closed";
+        await Promise.allSettled(inflight);
+        await spool.dispose();
+      }
+    },
+
+    async abort() {
+      if (state === "closed") return;
+      state = "closed";
+      await Promise.allSettled(inflight);
+      await spool.dispose();
+    },
+  };
+}
