@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { resampling } from "./geo-params.ts";
+import { sameCrs } from "./grid.ts";
+import { defineOp } from "./op.ts";
+import { resampledFootprint } from "./ortho.ts";
+
+const params = z.strictObject({
+  weights: z.array(z.number().nonnegative()).min(1).optional(),
+  resampling: resampling.default("cubic"),
+  nodata: z.number().optional(),
+});
+export type PansharpenParams = z.infer<typeof params>;
+
+/** MS bands resampled onto the PAN lattice: the output has the PAN grid and the MS bands and type. */
+export const pansharpen = defineOp<PansharpenParams>({
+  name: "pansharpen",
+  params,
+  inputs: { kind: "named", required: ["pan", "ms"], optional: [] },
+  outputGrid(p, inputs) {
+    const pan = inputs.get("pan")!;
+    const ms = inputs.get("ms")!;
+    if (pan.bands !== 1) {
+      return {
+        code: "bad-input",
+        path: "inputs.pan",
+        message: `the panchromatic input must have 1 band, it has ${pan.bands}`,
+      };
+    }
+    if (pan.geoTransform === null || ms.geoTransform === null || !sameCrs(pan.crs, ms.crs)) {
+      return {
+        code: "grid-mismatch",
+        path: "inputs.ms",
+        message: "pan and ms must both be georeferenced in the same CRS",
+      };
+    }
+    if (p.weights && p.weights.length !== ms.bands) {
+      return {
+        code: "bad-params",
+        path: "params.weights",
+        message: `${p.weights.length} weights for ${ms.bands} ms bands`,
+      };
+    }
+    return { ...pan, bands: ms.bands, dataType: ms.dataType, nodata: p.nodata ?? ms.nodata };
+  },
+  footprint: (p, input, inputGrid, output) =>
+    input === "pan" ? { kind: "pointwise" } : resampledFootprint(output, inputGrid, p.resampling),
+});

@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { DATA_TYPES } from "../io/raster.ts";
+import { defineOp } from "./op.ts";
+
+const params = z
+  .strictObject({
+    method: z.enum(["percentile", "minmax"]).default("percentile"),
+    low: z.number().min(0).max(100).default(2),
+    high: z.number().min(0).max(100).default(98),
+    dataType: z.enum(DATA_TYPES).default("uint8"),
+    nodata: z.number().optional(),
+  })
+  .refine((p) => p.low < p.high, { path: ["high"], message: "high must be above low" });
+export type StretchParams = z.infer<typeof params>;
+
+/** Needs global statistics: per-tile histograms (partials), reduced once, then applied per tile. */
+export const stretch = defineOp<StretchParams>({
+  name: "stretch",
+  params,
+  inputs: { kind: "any", min: 1, max: 1 },
+  outputGrid: (p, inputs) => ({
+    ...[...inputs.values()][0]!,
+    dataType: p.dataType,
+    nodata: p.nodata ?? null,
+  }),
+  footprint: () => ({ kind: "reduction" }),
+});
