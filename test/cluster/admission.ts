@@ -1,0 +1,149 @@
+/** Built-in defaulting and validation on create and update, per kind (what the API server's strategies do). */
+import type { StatusCause } from "./errors.ts";
+import { equalJson, isObject, type JsonObject } from "./json.ts";
+import type { KubeObject, ResourceType } from "./resources.ts";
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function validateName(name: string | undefined): StatusCause[] {
+  if (!name)
+    return [
+      {
+        reason: "FieldValueRequired",
+        field: "metadata.name",
+        message: "Required value: name or generateName is required",
+      },
+    ];
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    return [
+      {
+        reason: "FieldValueInvalid",
+        field: "metadata.name",
+        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      },
+    ];
+  }
+  return [];
+}
+
+function defaultPod(pod: KubeObject): KubeObject {
+  const spec = (pod.spec ?? {}) as JsonObject;
+  const containers = Array.isArray(spec.containers) ? (spec.containers as JsonObject[]) : [];
+  return {
+    ...pod,
+    spec: {
+      restartPolicy: "Always",
+      terminationGracePeriodSeconds: 30,
+      schedulerName: "default-scheduler",
+      dnsPolicy: "ClusterFirst",
+      serviceAccountName: "default",
+      priority: 0,
+      ...spec,
+      containers: containers.map((c) => ({
+        terminationMessagePath: "/dev/termination-log",
+        imagePullPolicy: "IfNotPresent",
+        ...c,
+      })),
+    },
+  };
+}
+
+function validatePod(pod: KubeObject): StatusCause[] {
+  const spec = pod.spec as JsonObject | undefined;
+  const containers = spec?.containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    return [{ reason: "FieldValueRequired", field: "spec.containers", message: "Required value" }];
+  }
+  const causes: StatusCause[] = [];
+  containers.forEach((c: JsonObject, i) => {
+    if (!c.name)
+      causes.push({
+        reason: "FieldValueRequired",
+        field: `spec.containers[${i}].name`,
+        message: "Required value",
+      });
+    if (!c.image)
+      causes.push({
+        reason: "FieldValueRequired",
+        field: `spec.containers[${i}].image`,
+        message: "Required value",
+      });
+  });
+  const policy = spec?.restartPolicy;
+  if (!["Always", "OnFailure", "Never"].includes(String(policy))) {
+    causes.push({
+      reason: "FieldValueNotSupported",
+      field: "spec.restartPolicy",
+      message: `Unsupported value: "${String(policy)}": supported values: "Always", "OnFailure", "Never"`,
+    });
+  }
+  return causes;
+}
+
+/** Pod spec fields an update may change (the rest is immutable once created). */
+function mutablePodSpec(spec: JsonObject): JsonObject {
+  const strip = (list: unknown) =>
+    Array.isArray(list) ? list.map((c: JsonObject) => ({ ...c, image: undefined })) : list;
+  return {
+    ...spec,
+    containers: strip(spec.containers),
+    initContainers: strip(spec.initContainers),
+    activeDeadlineSeconds: undefined,
+    tolerations: undefined,
+    terminationGracePeriodSeconds: undefined,
+  };
+}
+
+/** Applies create-time defaults; returns the object to store and the causes that reject it. */
+export function admitCreate(
+  type: ResourceType,
+  object: KubeObject,
+): { object: KubeObject; causes: StatusCause[] } {
+  if (type.group !== "" && type.group !== "coordination.k8s.io" && type.group !== "storage.k8s.io") {
+    return { object, causes: [] };
+  }
+  switch (type.kind) {
+    case "Pod": {
+      const pod = defaultPod(object);
+      return {
+        object: { ...pod, status: { phase: "Pending", qosClass: "BestEffort", ...(pod.status as object) } },
+        causes: validatePod(pod),
+      };
+    }
+    case "Namespace":
+      return {
+        object: { ...object, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } },
+        causes: [],
+      };
+    case "PersistentVolumeClaim":
+      return { object: { ...object, status: { phase: "Pending" } }, causes: [] };
+    case "PersistentVolume":
+      return {
+        object: {
+          ...object,
+          status: { phase: isObject((object.spec as JsonObject)?.claimRef) ? "Bound" : "Available" },
+        },
+        causes: [],
+      };
+    default:
+      return { object, causes: [] };
+  }
+}
+
+export function admitUpdate(type: ResourceType, object: KubeObject, old: KubeObject): StatusCause[] {
+  if (type.group === "" && type.kind === "Pod") {
+    const before = mutablePodSpec(old.spec as JsonObject);
+    const after = mutablePodSpec(object.spec as JsonObject);
+    if (!equalJson(before, after)) {
+      return [
+        {
+          reason: "FieldValueForbidden",
+          field: "spec",
+          message:
+            "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+        },
+      ];
+    }
+  }
+  return [];
+}

@@ -1,0 +1,36 @@
+/** Helpers for tests against the emulator: clients from its kubeconfig, waiting for a condition. */
+import { KubeConfig } from "@kubernetes/client-node";
+import type { ApiServer } from "./server.ts";
+
+export function kubeConfigOf(server: ApiServer, namespace = "default"): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(server.kubeconfig(namespace));
+  return kc;
+}
+
+/** Polls until `check` returns a value other than undefined/false; fails with `what` after the deadline. */
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Parses an ApiException's body into the Status the server sent. */
+export function statusOf(e: unknown): {
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string; reason?: string }[] };
+} {
+  const body = (e as { body?: unknown }).body;
+  if (typeof body === "string") return JSON.parse(body);
+  return (body ?? {}) as ReturnType<typeof statusOf>;
+}
