@@ -130,3 +130,68 @@ export async function readWithGdal(
   }
   return { dataType: head.type, width: head.w, height: head.h, bands };
 }
+
+/** A raster for GDAL to create, with deterministic, compressible but not constant pixels. */
+export interface RasterSpec {
+  readonly path: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bands: number;
+  readonly dataType: DataType;
+  /** GTiff (default) or COG. */
+  readonly driver?: "GTiff" | "COG";
+  /** Creation options, e.g. ["TILED=YES", "COMPRESS=DEFLATE"]. */
+  readonly options?: readonly string[];
+  readonly epsg?: number;
+  readonly geoTransform?: readonly number[];
+  /** Writes GDAL_NODATA and fills the top-left third of the image with it (sparse blocks with SPARSE_OK). */
+  readonly nodata?: number;
+  /** AREA_OR_POINT=Point (RasterTypeGeoKey = PixelIsPoint). */
+  readonly pixelIsPoint?: boolean;
+  /** RPC metadata domain (GDAL keys: LINE_OFF, LINE_NUM_COEFF, …). */
+  readonly rpc?: Readonly<Record<string, string>>;
+  readonly seed?: number;
+}
+
+const MAKE_SCRIPT = `
+import sys, json
+import numpy as np
+from osgeo import gdal, osr
+gdal.UseExceptions()
+types = {'uint8': (gdal.GDT_Byte, np.uint8), 'int8': (gdal.GDT_Byte, np.int8),
+         'uint16': (gdal.GDT_UInt16, np.uint16), 'int16': (gdal.GDT_Int16, np.int16),
+         'uint32': (gdal.GDT_UInt32, np.uint32), 'int32': (gdal.GDT_Int32, np.int32),
+         'float32': (gdal.GDT_Float32, np.float32), 'float64': (gdal.GDT_Float64, np.float64)}
+for s in json.loads(sys.stdin.read()):
+    w, h, n = s['width'], s['height'], s['bands']
+    gtype, nptype = types[s['dataType']]
+    if s['dataType'] == 'int8' and hasattr(gdal, 'GDT_Int8'): gtype = gdal.GDT_Int8
+    mem = gdal.GetDriverByName('MEM').Create('', w, h, n, gtype)
+    options = list(s.get('options', []))
+    if s['dataType'] == 'int8' and gtype == gdal.GDT_Byte: options.append('PIXELTYPE=SIGNEDBYTE')
+    rng = np.random.default_rng(s.get('seed', 1))
+    y, x = np.mgrid[0:h, 0:w]
+    for b in range(n):
+        v = (np.sin(x / 37.0 + b) + np.cos(y / 23.0 - b)) * 0.22 + 0.5 + rng.random((h, w)) * 0.06
+        if np.issubdtype(nptype, np.integer):
+            info = np.iinfo(nptype)
+            a = np.floor(info.min + v * (float(info.max) - float(info.min))).clip(info.min, info.max).astype(nptype)
+        else:
+            a = ((v - 0.5) * 2000.0 + (x % 7) * 0.125).astype(nptype)
+        if s.get('nodata') is not None:
+            a[: h // 3, : w // 3] = s['nodata']
+        # A GDAL 3.6 Byte band stores int8 as its bit pattern (PIXELTYPE=SIGNEDBYTE on the file).
+        mem.GetRasterBand(b + 1).WriteArray(a.view(np.uint8) if nptype == np.int8 and gtype == gdal.GDT_Byte else a)
+        if s.get('nodata') is not None: mem.GetRasterBand(b + 1).SetNoDataValue(s['nodata'])
+    if s.get('epsg'):
+        srs = osr.SpatialReference(); srs.ImportFromEPSG(s['epsg']); mem.SetProjection(srs.ExportToWkt())
+    if s.get('geoTransform'): mem.SetGeoTransform(s['geoTransform'])
+    if s.get('pixelIsPoint'): mem.SetMetadataItem('AREA_OR_POINT', 'Point')
+    if s.get('rpc'): mem.SetMetadata(s['rpc'], 'RPC')
+    gdal.GetDriverByName(s.get('driver', 'GTiff')).CreateCopy(s['path'], mem, options=options)
+`;
+
+/** Create rasters with GDAL, all in one Python process. */
+export async function makeRasters(specs: readonly RasterSpec[]): Promise<void> {
+  await run(PYTHON, ["-c", MAKE_SCRIPT], JSON.stringify(specs));
+}

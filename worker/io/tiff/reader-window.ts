@@ -1,0 +1,131 @@
+import { IoError } from "../errors.ts";
+import { type Block, type TypedArray, typedArrayFor, type Window } from "../raster.ts";
+import type { ByteRange, ByteSource } from "../source/byte-source.ts";
+import type { Codec } from "./codecs/codec.ts";
+import type { TiffImage } from "./ifd-image.ts";
+import { blockRows, decodeBlock } from "./reader-decode.ts";
+
+export interface WindowRead {
+  readonly src: ByteSource;
+  readonly image: TiffImage;
+  readonly codec: Codec;
+  readonly littleEndian: boolean;
+  /** Value for pixels of sparse blocks (byte count 0); 0 when the file declares no nodata. */
+  readonly fill: number;
+}
+
+interface BlockJob {
+  readonly index: number;
+  readonly bx: number;
+  readonly by: number;
+  /** Which output bands this block feeds, and from which sample of a pixel. */
+  readonly copies: readonly { readonly out: number; readonly sample: number }[];
+}
+
+/**
+ * Read a window of 0-based `bands`: fetch every intersecting block in one (coalesced) source read,
+ * decode them concurrently (Deflate on the thread pool), and copy each decoded block's rows into
+ * the output as soon as it is ready, so decoded blocks do not pile up.
+ */
+export async function readImageWindow(
+  read: WindowRead,
+  win: Window,
+  bands: readonly number[],
+  signal?: AbortSignal,
+): Promise<Block> {
+  const { src, image } = read;
+  const out = bands.map(() => typedArrayFor(image.dataType, win.width * win.height));
+  if (read.fill !== 0) for (const a of out) a.fill(read.fill);
+
+  const jobs: BlockJob[] = [];
+  const perBand = image.blocksAcross * image.blocksDown;
+  const bx0 = Math.floor(win.x / image.blockWidth);
+  const bx1 = Math.floor((win.x + win.width - 1) / image.blockWidth);
+  const by0 = Math.floor(win.y / image.blockHeight);
+  const by1 = Math.floor((win.y + win.height - 1) / image.blockHeight);
+  for (let by = by0; by <= by1; by++) {
+    for (let bx = bx0; bx <= bx1; bx++) {
+      const index = by * image.blocksAcross + bx;
+      if (image.planar === 1) {
+        jobs.push({ index, bx, by, copies: bands.map((sample, o) => ({ out: o, sample })) });
+      } else {
+        bands.forEach((band, o) =>
+          jobs.push({ index: band * perBand + index, bx, by, copies: [{ out: o, sample: 0 }] }),
+        );
+      }
+    }
+  }
+  const stored = jobs.filter((j) => image.byteCounts[j.index]! > 0 && image.offsets[j.index]! > 0);
+  const ranges: ByteRange[] = stored.map((j) => ({
+    offset: image.offsets[j.index]!,
+    length: image.byteCounts[j.index]!,
+  }));
+  const raws = await src.read(ranges, signal);
+  await Promise.all(
+    stored.map(async (job, i) => {
+      const samples = await decodeBlock(image, read.codec, raws[i]!, job.index, read.littleEndian, src.uri);
+      signal?.throwIfAborted();
+      copyBlock(image, samples, job, win, out);
+    }),
+  );
+  return { width: win.width, height: win.height, dataType: image.dataType, bands: out };
+}
+
+function copyBlock(
+  image: TiffImage,
+  samples: TypedArray,
+  job: BlockJob,
+  win: Window,
+  out: TypedArray[],
+): void {
+  const spp = image.planar === 1 ? image.samplesPerPixel : 1;
+  const left = job.bx * image.blockWidth;
+  const top = job.by * image.blockHeight;
+  const x0 = Math.max(win.x, left);
+  const x1 = Math.min(win.x + win.width, left + image.blockWidth, image.width);
+  const y0 = Math.max(win.y, top);
+  const y1 = Math.min(win.y + win.height, top + blockRows(image, job.index));
+  const n = x1 - x0;
+  for (let y = y0; y < y1; y++) {
+    const from = ((y - top) * image.blockWidth + (x0 - left)) * spp;
+    const to = (y - win.y) * win.width + (x0 - win.x);
+    for (const { out: o, sample } of job.copies) {
+      const dst = out[o]!;
+      if (spp === 1) {
+        dst.set(samples.subarray(from, from + n), to);
+      } else {
+        for (let c = 0, s = from + sample; c < n; c++, s += spp) dst[to + c] = samples[s]!;
+      }
+    }
+  }
+}
+
+/** Reject windows and band lists that do not fit the image, naming what was asked. */
+export function checkRequest(
+  image: TiffImage,
+  win: Window,
+  bands: readonly number[],
+  uri: string,
+  level: number,
+) {
+  const { x, y, width, height } = win;
+  if (![x, y, width, height].every(Number.isInteger) || width <= 0 || height <= 0) {
+    throw new IoError("invalid-argument", uri, `window ${JSON.stringify(win)} must be positive integers`);
+  }
+  if (x < 0 || y < 0 || x + width > image.width || y + height > image.height) {
+    throw new IoError(
+      "invalid-argument",
+      uri,
+      `window ${width}x${height}+${x}+${y} is outside the ${image.width}x${image.height} image (level ${level})`,
+    );
+  }
+  for (const b of bands) {
+    if (!Number.isInteger(b) || b < 0 || b >= image.samplesPerPixel) {
+      throw new IoError(
+        "invalid-argument",
+        uri,
+        `band ${b + 1} does not exist (bands 1..${image.samplesPerPixel})`,
+      );
+    }
+  }
+}
