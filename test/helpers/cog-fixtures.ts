@@ -98,7 +98,7 @@ export function memorySink(): MemorySink {
     async abort() {
       state.aborted = true;
     },
-    bytes: () => Buffer.concat(chunks),
+    bytes: () => new Uint8Array(Buffer.concat(chunks)),
   };
 }
 

@@ -23,10 +23,13 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/** GDAL escapes item values twice (CPLEscapeString, then the XML serialiser) and unescapes them twice. */
 export function gdalMetadataXml(items: Readonly<Record<string, string>>): string | null {
   const names = Object.keys(items).sort();
   if (names.length === 0) return null;
-  const lines = names.map((n) => `  <Item name="${escapeXml(n)}">${escapeXml(items[n]!)}</Item>\n`);
+  const lines = names.map(
+    (n) => `  <Item name="${escapeXml(n)}">${escapeXml(escapeXml(items[n]!))}</Item>\n`,
+  );
   return `<GDALMetadata>\n${lines.join("")}</GDALMetadata>\n`;
 }
 

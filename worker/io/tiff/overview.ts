@@ -1,8 +1,8 @@
 /**
  * Overview kernels: a pixel-interleaved tile → its 2x-reduced quarter (each output pixel from a 2x2
  * block; blocks cut by the image edge use the pixels that exist). Averages skip nodata pixels (an
- * all-nodata block gives nodata) and round integers half away from zero; nearest takes the block's
- * lower-right pixel (GDAL's choice for a factor of 2), clamped to the image.
+ * all-nodata block gives nodata) and round integers half away from zero, which matches GDAL's
+ * AVERAGE pixel for pixel; nearest takes the block's top-left pixel, as GDAL's NEAREST does.
  */
 import type { TypedArray } from "../raster.ts";
 
@@ -45,7 +45,7 @@ export function downsample2x(
       const x1 = Math.min(x0 + 1, validWidth - 1);
       const out = (oy * half + ox) * spp;
       if (k.resampling === "nearest") {
-        const p = (y1 * stride + x1) * spp;
+        const p = (y0 * stride + x0) * spp;
         for (let b = 0; b < spp; b++) dst[out + b] = src[p + b]!;
         continue;
       }
