@@ -80,7 +80,7 @@ export async function addAll(
 }
 
 export interface MemorySink extends ByteSink {
-  bytes(): Uint8Array;
+  bytes(): Uint8Array<ArrayBuffer>;
   readonly state: { closed: boolean; aborted: boolean };
 }
 

@@ -9,7 +9,7 @@ function run(
   src: number[],
   k: Partial<Downsample>,
   valid: [number, number] = [4, 4],
-  type = Int16Array,
+  type: Int16ArrayConstructor | Float32ArrayConstructor = Int16Array,
 ): number[] {
   const dst: TypedArray = new type(4);
   const kernel: Downsample = {
