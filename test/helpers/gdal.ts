@@ -143,6 +143,8 @@ export interface RasterSpec {
   /** Creation options, e.g. ["TILED=YES", "COMPRESS=DEFLATE"]. */
   readonly options?: readonly string[];
   readonly epsg?: number;
+  /** Any CRS GDAL's SetFromUserInput takes (e.g. a PROJ string); for user-defined CRSs. */
+  readonly srs?: string;
   readonly geoTransform?: readonly number[];
   /** Writes GDAL_NODATA and fills the top-left third of the image with it (sparse blocks with SPARSE_OK). */
   readonly nodata?: number;
@@ -179,12 +181,14 @@ for s in json.loads(sys.stdin.read()):
         else:
             a = ((v - 0.5) * 2000.0 + (x % 7) * 0.125).astype(nptype)
         if s.get('nodata') is not None:
-            a[: h // 3, : w // 3] = s['nodata']
+            a[: h // 3, : w // 3] = float(s['nodata'])
         # A GDAL 3.6 Byte band stores int8 as its bit pattern (PIXELTYPE=SIGNEDBYTE on the file).
         mem.GetRasterBand(b + 1).WriteArray(a.view(np.uint8) if nptype == np.int8 and gtype == gdal.GDT_Byte else a)
-        if s.get('nodata') is not None: mem.GetRasterBand(b + 1).SetNoDataValue(s['nodata'])
+        if s.get('nodata') is not None: mem.GetRasterBand(b + 1).SetNoDataValue(float(s['nodata']))
     if s.get('epsg'):
         srs = osr.SpatialReference(); srs.ImportFromEPSG(s['epsg']); mem.SetProjection(srs.ExportToWkt())
+    if s.get('srs'):
+        srs = osr.SpatialReference(); srs.SetFromUserInput(s['srs']); mem.SetProjection(srs.ExportToWkt())
     if s.get('geoTransform'): mem.SetGeoTransform(s['geoTransform'])
     if s.get('pixelIsPoint'): mem.SetMetadataItem('AREA_OR_POINT', 'Point')
     if s.get('rpc'): mem.SetMetadata(s['rpc'], 'RPC')
@@ -193,5 +197,9 @@ for s in json.loads(sys.stdin.read()):
 
 /** Create rasters with GDAL, all in one Python process. */
 export async function makeRasters(specs: readonly RasterSpec[]): Promise<void> {
-  await run(PYTHON, ["-c", MAKE_SCRIPT], JSON.stringify(specs));
+  // JSON has no NaN; Python's float() reads the string "nan".
+  const json = JSON.stringify(specs, (_, v: unknown) =>
+    typeof v === "number" && Number.isNaN(v) ? "nan" : v,
+  );
+  await run(PYTHON, ["-c", MAKE_SCRIPT], json);
 }
