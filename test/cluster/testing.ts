@@ -34,3 +34,18 @@ export function statusOf(e: unknown): {
   if (typeof body === "string") return JSON.parse(body);
   return (body ?? {}) as ReturnType<typeof statusOf>;
 }
+
+/** Sends a plain JSON object (real field names, unlike client-node's typed models) and returns the parsed reply. */
+export async function requestJson(
+  server: ApiServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

@@ -71,6 +71,8 @@ export class Watches {
       "Transfer-Encoding": "chunked",
       "Cache-Control": "no-cache",
     });
+    // Clients wait for the headers before reading events: send them now, not with the first event.
+    res.flushHeaders();
     const rv = w.resourceVersion;
     const fromScratch = rv === undefined || rv === "" || rv === "0";
     let backlog: StoreEvent[] = [];
