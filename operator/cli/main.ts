@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** The `imagechain` command: one dispatcher, a module per subcommand, exit codes 0 / 1 (transient) / 2 (bad input). */
+import { reportFailure, UsageError } from "./failure.ts";
+
+const USAGE = `usage: imagechain <command> [options]
+
+commands:
+  info <uri> [--json]                      describe a GeoTIFF / COG (file path, file://, s3://, https://)
+  cog <in-uri> <out-uri> [--compression deflate|lzw|none] [--tile 512] [--overviews auto|none]
+                                           rewrite any readable GeoTIFF as a Cloud-Optimized GeoTIFF
+
+S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  info: async () => (await import("./info.ts")).infoCommand,
+  cog: async () => (await import("./cog.ts")).cogCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command '${name}'\n${USAGE}`);
+  return (await load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = reportFailure(e);
+  },
+);
