@@ -151,13 +151,10 @@ describe("kubectl", () => {
     const patch = JSON.stringify({ metadata: { finalizers: ["demo.io/cleanup"] } });
     await kubectl(["patch", "chain", "c1", "--type=merge", "-p", patch]);
     const deleting = kubectl(["delete", "chain", "c1", "--wait", "--timeout=15s"]);
-    await until(
-      "deletion started",
-      async () =>
-        (await requestJson(server, "GET", `${CHAINS}/c1`)).body.metadata !== undefined &&
-        ((await requestJson(server, "GET", `${CHAINS}/c1`)).body.metadata as { deletionTimestamp?: string })
-          .deletionTimestamp !== undefined,
-    );
+    await until("deletion started", async () => {
+      const got = await requestJson(server, "GET", `${CHAINS}/c1`);
+      return (got.body.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined;
+    });
     await kubectl([
       "patch",
       "chain",
@@ -178,20 +175,11 @@ metadata: { name: p1 }
 spec: { containers: [{ name: main, image: busybox }] }
 `;
     expect(await kubectl(["apply", "-f", "-"], pod)).toContain("pod/p1 created");
+    const created = await requestJson(server, "GET", "/api/v1/namespaces/default/pods/p1");
+    const uid = (created.body.metadata as { uid: string }).uid;
     const reply = await requestJson(server, "POST", "/api/v1/namespaces/default/events", {
       metadata: { name: "p1.1" },
-      involvedObject: {
-        kind: "Pod",
-        name: "p1",
-        namespace: "default",
-        uid:
-          (await requestJson(server, "GET", "/api/v1/namespaces/default/pods/p1")).body.metadata &&
-          (
-            (await requestJson(server, "GET", "/api/v1/namespaces/default/pods/p1")).body.metadata as {
-              uid: string;
-            }
-          ).uid,
-      },
+      involvedObject: { kind: "Pod", name: "p1", namespace: "default", uid },
       reason: "Scheduled",
       message: "assigned to node-1",
       type: "Normal",
