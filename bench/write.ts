@@ -103,7 +103,12 @@ try {
     `ENVI\nsamples = ${SIZE}\nlines = ${SIZE}\nbands = ${BANDS}\nheader offset = 0\nfile type = ENVI Standard\n` +
       `data type = 12\ninterleave = bsq\nbyte order = 0\n`,
   );
+  const minutesSeconds = (t: string): number => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+  };
   let gdal: number | null = null;
+  let gdalCpu = NaN;
   let gdalBytes = 0;
   try {
     const ref = join(dir, "gdal.tif");
@@ -120,8 +125,11 @@ try {
     ];
     args.push("-co", "BLOCKSIZE=512", "-co", "RESAMPLING=AVERAGE", raw, ref);
     started = performance.now();
-    execFileSync("gdal_translate", args);
+    // `times` prints the shell's children's user and system CPU time: GDAL's own, whatever the machine's load.
+    const times = execFileSync("sh", ["-c", 'gdal_translate "$@" && times', "sh", ...args]).toString();
     gdal = (performance.now() - started) / 1000;
+    const [user, sys] = times.trim().split("\n").at(-1)!.split(/\s+/).map(minutesSeconds);
+    gdalCpu = user! + sys!;
     gdalBytes = (await stat(ref)).size;
   } catch {
     gdal = null;
@@ -137,7 +145,8 @@ try {
     gdal === null
       ? "  gdal_translate: not available"
       : `  gdal_translate -of COG: ${gdal.toFixed(2)} s (${(mpx / gdal).toFixed(1)} Mpx/s), ` +
-        `${(gdalBytes / 2 ** 20).toFixed(1)} MiB; imagechain/GDAL time ratio ${((total - generation) / gdal).toFixed(2)}`,
+        `${(gdalBytes / 2 ** 20).toFixed(1)} MiB, CPU ${gdalCpu.toFixed(2)} s; imagechain/GDAL ratio: ` +
+        `time ${((total - generation) / gdal).toFixed(2)}, CPU ${((cpuSeconds - generation) / gdalCpu).toFixed(2)}`,
   ];
   console.log(lines.join("\n"));
 } finally {
