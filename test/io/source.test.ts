@@ -173,6 +173,29 @@ describe("block cache and coalescing", () => {
     expect(inner.requests.at(-1)!.offset + inner.requests.at(-1)!.length).toBe(SIZE);
   });
 
+  test("large ranges (whole tiles) bypass the blocks but are still coalesced", async () => {
+    const inner = countingSource();
+    const src = cachedSource(inner, { blockSize: 1024, bypassBytes: 10_000, gapBytes: 2048 });
+    const tiles = [
+      { offset: 51_000, length: 20_000 },
+      { offset: 30_000, length: 20_000 },
+      { offset: 200_000, length: 12_000 },
+      { offset: 5, length: 10 },
+    ];
+    expect(await src.read(tiles)).toEqual(tiles.map((r) => data.subarray(r.offset, r.offset + r.length)));
+    expect(inner.requests).toEqual([
+      { offset: 0, length: 1024 },
+      { offset: 30_000, length: 41_000 },
+      { offset: 200_000, length: 12_000 },
+    ]);
+    inner.requests.length = 0;
+    await src.read(tiles);
+    expect(inner.requests).toEqual([
+      { offset: 30_000, length: 41_000 },
+      { offset: 200_000, length: 12_000 },
+    ]);
+  });
+
   test("the LRU stays within its byte bound and still serves reads larger than itself", async () => {
     const inner = countingSource();
     const src = cachedSource(inner, { blockSize: 1024, maxBytes: 8 * 1024 });

@@ -10,6 +10,11 @@ export interface CacheOptions {
   readonly gapBytes?: number;
   /** A merged request stops growing at this size, so large reads still go out as parallel requests. */
   readonly maxRequestBytes?: number;
+  /**
+   * Ranges at least this long (typically whole tiles) bypass the block cache: they are coalesced the
+   * same way but handed out without being copied into blocks, and do not evict the headers.
+   */
+  readonly bypassBytes?: number;
 }
 
 const DEFAULTS = {
@@ -17,6 +22,7 @@ const DEFAULTS = {
   maxBytes: 64 * 1024 * 1024,
   gapBytes: 128 * 1024,
   maxRequestBytes: 8 * 1024 * 1024,
+  bypassBytes: 512 * 1024,
 };
 
 /**
@@ -25,7 +31,7 @@ const DEFAULTS = {
  * with another round trip). Concurrent reads of the same block share one request.
  */
 export function cachedSource(inner: ByteSource, options: CacheOptions = {}): ByteSource {
-  const { blockSize, maxBytes, gapBytes, maxRequestBytes } = { ...DEFAULTS, ...options };
+  const { blockSize, maxBytes, gapBytes, maxRequestBytes, bypassBytes } = { ...DEFAULTS, ...options };
   const gapBlocks = Math.floor(gapBytes / blockSize);
   const runBlocks = Math.max(1, Math.floor(maxRequestBytes / blockSize));
   const blocks = new Map<number, Promise<Uint8Array>>();
@@ -84,19 +90,54 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
     });
   };
 
+  /** Large ranges: merged when close (gap bytes are fetched and dropped), returned as views. */
+  const readDirect = async (wanted: ByteRange[], signal?: AbortSignal): Promise<Uint8Array[]> => {
+    if (wanted.length === 0) return [];
+    const order = wanted.map((_, i) => i).sort((a, b) => wanted[a]!.offset - wanted[b]!.offset);
+    const merged: { offset: number; end: number; members: number[] }[] = [];
+    for (const i of order) {
+      const r = wanted[i]!;
+      const m = merged.at(-1);
+      const end = r.offset + r.length;
+      if (m && r.offset - m.end <= gapBytes && Math.max(m.end, end) - m.offset <= maxRequestBytes) {
+        m.end = Math.max(m.end, end);
+        m.members.push(i);
+      } else {
+        merged.push({ offset: r.offset, end, members: [i] });
+      }
+    }
+    const bufs = await inner.read(
+      merged.map((m) => ({ offset: m.offset, length: m.end - m.offset })),
+      signal,
+    );
+    const out = new Array<Uint8Array>(wanted.length);
+    merged.forEach((m, k) => {
+      for (const i of m.members) {
+        const start = wanted[i]!.offset - m.offset;
+        out[i] = bufs[k]!.subarray(start, start + wanted[i]!.length);
+      }
+    });
+    return out;
+  };
+
   return {
     uri: inner.uri,
     size: (signal) => inner.size(signal),
     async read(ranges, signal) {
       const total = await inner.size(signal);
       const needed = new Set<number>();
-      for (const r of ranges) {
+      const large: number[] = [];
+      for (const [i, r] of ranges.entries()) {
         if (r.offset < 0 || r.offset + r.length > total) {
           throw new IoError(
             "corrupt",
             inner.uri,
             `read of ${r.length} bytes at ${r.offset} goes past the end (${total} bytes)`,
           );
+        }
+        if (r.length >= bypassBytes) {
+          large.push(i);
+          continue;
         }
         const last = Math.floor((r.offset + r.length - 1) / blockSize);
         for (let index = Math.floor(r.offset / blockSize); index <= last; index++) needed.add(index);
@@ -105,9 +146,20 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
       if (missing.length > 0) fetchRuns(missing, total, signal);
       // Take the promises now: a long read may evict its own first blocks before it assembles.
       const pending = [...needed].map((index) => [index, blocks.get(index)!] as const);
+      const direct = readDirect(
+        large.map((i) => ranges[i]!),
+        signal,
+      );
       const got = new Map<number, Uint8Array>();
-      await Promise.all(pending.map(async ([index, block]) => got.set(index, await block)));
-      return ranges.map((r) => assemble(r, got, blockSize));
+      const [bypassed] = await Promise.all([
+        direct,
+        Promise.all(pending.map(async ([index, block]) => got.set(index, await block))),
+      ]);
+      const out = ranges.map((r) =>
+        r.length >= bypassBytes ? new Uint8Array(0) : assemble(r, got, blockSize),
+      );
+      large.forEach((i, k) => (out[i] = bypassed[k]!));
+      return out;
     },
     close: () => inner.close(),
   };
