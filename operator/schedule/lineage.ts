@@ -1,0 +1,41 @@
+import type { Plan } from "../plan/plan.ts";
+import { DELETED, DONE, PENDING, RUNNING } from "./types.ts";
+
+/**
+ * After lanes lose their volumes: which tiles to recompute (gone and still needed, transitively back
+ * to what survives in shared scratch, on other lanes or in the sources) and which are merely gone.
+ * A tile is needed when a task that will run reads it. Task ids are a topological order, so one pass
+ * from the last task back decides every tile after all its consumers.
+ */
+export interface Recovery {
+  readonly recompute: Uint32Array;
+  readonly gone: Uint32Array; // lost, but nothing will read them again
+}
+
+export function recover(plan: Plan, tasks: Uint8Array, lostLanes: ReadonlySet<number>): Recovery {
+  const { consumerStart, consumers } = plan.dag;
+  const { laneOf, shared } = plan.lanes;
+  const n = tasks.length;
+  const willRun = new Uint8Array(n);
+  const recompute: number[] = [];
+  const gone: number[] = [];
+  for (let t = n - 1; t >= 0; t--) {
+    const s = tasks[t];
+    if (s === PENDING || s === RUNNING) {
+      willRun[t] = 1;
+      continue;
+    }
+    const lost = s === DONE && shared[t] === 0 && lostLanes.has(laneOf[t]!);
+    if (s !== DELETED && !lost) continue;
+    let needed = false;
+    for (let e = consumerStart[t]!; e < consumerStart[t + 1]! && !needed; e++)
+      needed = willRun[consumers[e]!] === 1;
+    if (needed) {
+      willRun[t] = 1;
+      recompute.push(t);
+    } else if (lost) {
+      gone.push(t);
+    }
+  }
+  return { recompute: Uint32Array.from(recompute.reverse()), gone: Uint32Array.from(gone.reverse()) };
+}

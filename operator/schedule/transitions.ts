@@ -1,0 +1,132 @@
+import type { Plan } from "../plan/plan.ts";
+import { retryDelayMs } from "./backoff.ts";
+import { recover } from "./lineage.ts";
+import {
+  DELETED,
+  DONE,
+  PENDING,
+  RUNNING,
+  TASK_STATE_NAMES,
+  type Batch,
+  type ChainState,
+  type Stimulus,
+  type TaskState,
+  type Transition,
+} from "./types.ts";
+
+/** The only task transitions there are; anything else is a bug and throws. */
+const ALLOWED: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  [PENDING]: [RUNNING],
+  [RUNNING]: [DONE, PENDING],
+  [DONE]: [DELETED, PENDING],
+  [DELETED]: [PENDING],
+};
+
+export interface Observed {
+  readonly state: ChainState;
+  readonly transitions: readonly Transition[];
+}
+
+/**
+ * Apply one stimulus: a new state (the input is not modified) and the task transitions it caused.
+ * Reports about a batch attempt that is no longer current are stale and change nothing.
+ */
+export function observe(plan: Plan, state: ChainState, stimulus: Stimulus): Observed {
+  const tasks = state.tasks.slice();
+  const transitions: Transition[] = [];
+  const batchId = "batch" in stimulus ? stimulus.batch : null;
+  const move = (task: number, to: TaskState): void => {
+    const from = tasks[task] as TaskState;
+    if (!ALLOWED[from].includes(to)) {
+      throw new Error(
+        `task ${task}: impossible transition ${TASK_STATE_NAMES[from]} → ${TASK_STATE_NAMES[to]} on ${stimulus.type}`,
+      );
+    }
+    tasks[task] = to;
+    transitions.push({ task, from, to, stimulus: stimulus.type, batch: batchId });
+  };
+  const unchanged: Observed = { state, transitions: [] };
+  const current = state.batches.find((b) => b.id === batchId);
+  const isCurrent = current !== undefined && "attempt" in stimulus && current.attempt === stimulus.attempt;
+  const withBatches = (batches: readonly Batch[], extra: Partial<ChainState> = {}): Observed => ({
+    state: { ...state, ...extra, tasks, batches },
+    transitions,
+  });
+
+  switch (stimulus.type) {
+    case "BatchStarted": {
+      if (current?.phase === "running" || (current && stimulus.attempt <= current.attempt)) return unchanged;
+      for (const t of stimulus.tasks) move(t, RUNNING);
+      const batch: Batch = current
+        ? { ...current, attempt: stimulus.attempt, tasks: stimulus.tasks, phase: "running", retryAt: null }
+        : {
+            id: stimulus.batch,
+            lane: stimulus.lane,
+            tasks: stimulus.tasks,
+            attempt: stimulus.attempt,
+            failures: 0,
+            phase: "running",
+            retryAt: null,
+            lastError: null,
+          };
+      const nextBatch = [...state.nextBatch];
+      const seq = Number(/-b(\d+)$/.exec(stimulus.batch)?.[1] ?? -1);
+      nextBatch[stimulus.lane] = Math.max(nextBatch[stimulus.lane]!, seq + 1);
+      return withBatches([...state.batches.filter((b) => b !== current), batch], { nextBatch });
+    }
+    case "TasksSucceeded": {
+      if (!isCurrent) return unchanged;
+      for (const t of stimulus.tasks) if (tasks[t] === RUNNING) move(t, DONE);
+      return withBatches(state.batches);
+    }
+    case "BatchSucceeded": {
+      if (!isCurrent) return unchanged;
+      for (const t of current.tasks) if (tasks[t] === RUNNING) move(t, DONE);
+      return withBatches(state.batches.filter((b) => b !== current));
+    }
+    case "BatchFailed": {
+      if (!isCurrent || current.phase !== "running") return unchanged;
+      const remaining = current.tasks.filter((t) => tasks[t] === RUNNING);
+      for (const t of remaining) move(t, PENDING);
+      const others = state.batches.filter((b) => b !== current);
+      if (stimulus.reason === "permanent") {
+        return withBatches(others, {
+          failure: `batch ${current.id} failed permanently: ${stimulus.message}`,
+        });
+      }
+      const counted = stimulus.reason === "error" ? 1 : 0;
+      const failures = current.failures + counted;
+      if (failures > plan.spec.execution.retries.limit) {
+        const message = `batch ${current.id} failed ${failures} times (limit ${plan.spec.execution.retries.limit}); last: ${stimulus.message}`;
+        return withBatches(others, { failure: message });
+      }
+      if (remaining.length === 0) return withBatches(others);
+      const retryAt =
+        stimulus.at + (counted ? retryDelayMs(failures, plan.spec.execution.retries.backoffSeconds) : 0);
+      const waiting: Batch = {
+        ...current,
+        tasks: remaining,
+        failures,
+        phase: "backoff",
+        retryAt,
+        lastError: stimulus.message,
+      };
+      return withBatches([...others, waiting]);
+    }
+    case "TilesDeleted": {
+      for (const t of stimulus.tasks) if (tasks[t] === DONE) move(t, DELETED);
+      return withBatches(state.batches);
+    }
+    case "LaneLost": {
+      const { recompute, gone } = recover(plan, state.tasks, new Set([stimulus.lane]));
+      for (const t of gone) move(t, DELETED);
+      for (const t of recompute) move(t, PENDING);
+      return withBatches(state.batches);
+    }
+  }
+}
+
+/** Every transition of one task, in order: its story. */
+export function story(log: readonly Transition[], task: number): Transition[] {
+  return log.filter((t) => t.task === task);
+}

@@ -1,0 +1,234 @@
+import { describe, expect, it } from "vitest";
+import { MAX_BACKOFF_MS, retryDelayMs } from "../../operator/schedule/backoff.ts";
+import { schedule } from "../../operator/schedule/schedule.ts";
+import { story } from "../../operator/schedule/transitions.ts";
+import { observe } from "../../operator/schedule/transitions.ts";
+import { DELETED, DONE, initialState, PENDING, RUNNING, type Action } from "../../operator/schedule/types.ts";
+import { apply, smallPlan, started } from "./fixtures.ts";
+
+const T0 = Date.UTC(2026, 0, 1);
+const starts = (actions: readonly Action[]) => actions.filter((a) => a.type === "StartBatch");
+
+describe("retryDelayMs", () => {
+  it.each([
+    [1, 10, 10_000],
+    [2, 10, 20_000],
+    [3, 10, 40_000],
+    [6, 10, 320_000],
+    [7, 10, MAX_BACKOFF_MS],
+    [60, 10, MAX_BACKOFF_MS],
+    [0, 10, 0],
+  ])("after %i failures with base %is waits %ims", (failures, base, ms) =>
+    expect(retryDelayMs(failures, base)).toBe(ms),
+  );
+});
+
+describe("schedule", () => {
+  it("starts one depth-first batch per lane, up to parallelism", () => {
+    const plan = smallPlan();
+    const actions = schedule(plan, initialState(20, 2), T0);
+    const batches = starts(actions);
+    expect(batches.map((b) => [b.batch, b.lane, b.attempt])).toEqual([
+      ["l0-b0", 0, 1],
+      ["l1-b0", 1, 1],
+    ]);
+    // Only the 4 NDVI tiles of each lane are ready: the box needs a neighbour of the other lane.
+    for (const b of batches)
+      expect(b.tasks.every((t) => t < 8 && plan.lanes.laneOf[t] === b.lane)).toBe(true);
+  });
+
+  it("pushes a tile down the stages inside one batch when its inputs allow", () => {
+    const plan = smallPlan({ parallelism: 1, tasksPerPod: 20 });
+    const [batch] = starts(schedule(plan, initialState(20, 1), T0));
+    // One lane: the whole chain fits in one batch, in an order where every input precedes its reader.
+    expect(batch!.tasks).toHaveLength(20);
+    const position = new Map(batch!.tasks.map((t, i) => [t, i]));
+    for (const t of batch!.tasks) {
+      for (let e = plan.dag.depStart[t]!; e < plan.dag.depStart[t + 1]!; e++) {
+        expect(position.get(plan.dag.deps[e]!)).toBeLessThan(position.get(t)!);
+      }
+    }
+    // Depth first: the first box tile runs before the last NDVI tile.
+    const firstSmooth = batch!.tasks.findIndex((t) => t >= 8);
+    const lastNdvi = Math.max(...batch!.tasks.map((t, i) => (t < 8 ? i : -1)));
+    expect(firstSmooth).toBeLessThan(lastNdvi);
+  });
+
+  it("records success, deletes a tile after its last reader, and completes", () => {
+    const plan = smallPlan({ parallelism: 1, tasksPerPod: 20 });
+    let state = initialState(20, 1);
+    const [batch] = starts(schedule(plan, state, T0));
+    state = apply(plan, state, ...started([batch!]));
+    expect([...state.tasks].every((s) => s === RUNNING)).toBe(true);
+    state = apply(plan, state, {
+      type: "TasksSucceeded",
+      batch: "l0-b0",
+      attempt: 1,
+      tasks: batch!.tasks.slice(0, 8),
+    });
+    expect(schedule(plan, state, T0).filter((a) => a.type === "DeleteTiles")).toEqual([]);
+    state = apply(plan, state, { type: "BatchSucceeded", batch: "l0-b0", attempt: 1 });
+    const actions = schedule(plan, state, T0);
+    expect(actions.at(-1)).toEqual({ type: "Complete" });
+    const deleted = actions.flatMap((a) => (a.type === "DeleteTiles" ? a.tasks : []));
+    expect(deleted).toHaveLength(19); // everything but the assembly's output, the COG itself
+    state = apply(plan, state, { type: "TilesDeleted", tasks: deleted });
+    expect(state.tasks.filter((s) => s === DELETED)).toHaveLength(19);
+  });
+
+  it("backs off after an error, then retries the same batch with the next attempt", () => {
+    const plan = smallPlan({ parallelism: 1 });
+    let state = initialState(20, 1);
+    const [batch] = starts(schedule(plan, state, T0));
+    state = apply(plan, state, ...started([batch!]), {
+      type: "BatchFailed",
+      batch: batch!.batch,
+      attempt: 1,
+      reason: "error",
+      at: T0,
+      message: "exit 1",
+    });
+    expect(batch!.tasks.every((t) => state.tasks[t] === PENDING)).toBe(true);
+    // Meanwhile other ready work may start, but not these tasks, and the scheduler asks to look again in 6 s.
+    const early = schedule(plan, state, T0 + 4_000);
+    expect(early.at(-1)).toEqual({ type: "RequeueAfter", ms: 6_000 });
+    for (const a of starts(early)) expect(a.tasks.some((t) => batch!.tasks.includes(t))).toBe(false);
+    expect(starts(schedule(plan, state, T0 + 10_000))[0]).toEqual({
+      type: "StartBatch",
+      batch: batch!.batch,
+      lane: 0,
+      attempt: 2,
+      tasks: batch!.tasks,
+    });
+  });
+
+  it("does not count evictions and node losses, retries them at once", () => {
+    const plan = smallPlan({ parallelism: 1, retries: { limit: 1 } });
+    let state = initialState(20, 1);
+    const [batch] = starts(schedule(plan, state, T0));
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      state = apply(
+        plan,
+        state,
+        { type: "BatchStarted", batch: batch!.batch, lane: 0, attempt, tasks: batch!.tasks },
+        {
+          type: "BatchFailed",
+          batch: batch!.batch,
+          attempt,
+          reason: attempt % 2 ? "evicted" : "node-lost",
+          at: T0,
+          message: "gone",
+        },
+      );
+      expect(starts(schedule(plan, state, T0))[0]).toMatchObject({
+        batch: batch!.batch,
+        attempt: attempt + 1,
+      });
+    }
+    expect(state.failure).toBeNull();
+  });
+
+  it("fails the chain once the limit of counted failures is passed", () => {
+    const plan = smallPlan({ parallelism: 1, retries: { limit: 1, backoffSeconds: 1 } });
+    let state = initialState(20, 1);
+    const [batch] = starts(schedule(plan, state, T0));
+    const fail = (attempt: number) =>
+      ({
+        type: "BatchFailed",
+        batch: batch!.batch,
+        attempt,
+        reason: "error",
+        at: T0,
+        message: "exit 1",
+      }) as const;
+    state = apply(plan, state, ...started([batch!]), fail(1));
+    expect(state.failure).toBeNull();
+    state = apply(
+      plan,
+      state,
+      { type: "BatchStarted", batch: batch!.batch, lane: 0, attempt: 2, tasks: batch!.tasks },
+      fail(2),
+    );
+    expect(schedule(plan, state, T0)).toEqual([
+      { type: "FailChain", message: `batch ${batch!.batch} failed 2 times (limit 1); last: exit 1` },
+    ]);
+  });
+
+  it("fails the chain at once on a permanent failure", () => {
+    const plan = smallPlan({ parallelism: 1 });
+    let state = initialState(20, 1);
+    const [batch] = starts(schedule(plan, state, T0));
+    state = apply(plan, state, ...started([batch!]), {
+      type: "BatchFailed",
+      batch: batch!.batch,
+      attempt: 1,
+      reason: "permanent",
+      at: T0,
+      message: "s3://b/scene.tif: not a TIFF",
+    });
+    expect(schedule(plan, state, T0)).toEqual([
+      {
+        type: "FailChain",
+        message: `batch ${batch!.batch} failed permanently: s3://b/scene.tif: not a TIFF`,
+      },
+    ]);
+  });
+
+  it("ignores stale reports from an earlier attempt", () => {
+    const plan = smallPlan({ parallelism: 1 });
+    let state = initialState(20, 1);
+    const [batch] = starts(schedule(plan, state, T0));
+    state = apply(plan, state, ...started([batch!]), {
+      type: "BatchFailed",
+      batch: batch!.batch,
+      attempt: 1,
+      reason: "evicted",
+      at: T0,
+      message: "",
+    });
+    state = apply(plan, state, {
+      type: "BatchStarted",
+      batch: batch!.batch,
+      lane: 0,
+      attempt: 2,
+      tasks: batch!.tasks,
+    });
+    const stale = observe(plan, state, { type: "BatchSucceeded", batch: batch!.batch, attempt: 1 });
+    expect(stale.state).toBe(state);
+    expect(stale.transitions).toEqual([]);
+  });
+
+  it("starts nothing while suspended, and caps pods at the live parallelism", () => {
+    const plan = smallPlan();
+    expect(starts(schedule(plan, initialState(20, 2), T0, { suspend: true }))).toEqual([]);
+    expect(starts(schedule(plan, initialState(20, 2), T0, { parallelism: 1 }))).toHaveLength(1);
+    // More pods than lanes: a lane runs a second batch on its node.
+    expect(starts(schedule(plan, initialState(20, 2), T0, { parallelism: 4, tasksPerPod: 2 }))).toHaveLength(
+      4,
+    );
+  });
+
+  it("recomputes a lost lane's tiles that are still needed, and tells the story", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
+    let state = initialState(20, 2);
+    const batches = starts(schedule(plan, state, T0));
+    state = apply(plan, state, ...started(batches));
+    state = apply(
+      plan,
+      state,
+      ...batches.map((b) => ({ type: "BatchSucceeded", batch: b.batch, attempt: 1 }) as const),
+    );
+    expect(state.tasks.subarray(0, 8).every((s) => s === DONE)).toBe(true);
+    const lost = observe(plan, state, { type: "LaneLost", lane: 0 });
+    // Lane 0's NDVI tiles that no other lane reads are gone and needed by lane 0's box tiles.
+    const recomputed = lost.transitions.filter((t) => t.to === PENDING).map((t) => t.task);
+    expect(recomputed.length).toBeGreaterThan(0);
+    for (const t of recomputed) {
+      expect(plan.lanes.laneOf[t]).toBe(0);
+      expect(plan.lanes.shared[t]).toBe(0);
+    }
+    expect(story(lost.transitions, recomputed[0]!)).toEqual([
+      { task: recomputed[0], from: DONE, to: PENDING, stimulus: "LaneLost", batch: null },
+    ]);
+  });
+});
