@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openRaster } from "../../worker/io/tiff/reader.ts";
-import { hasGdal, makeRasters, python, run, type RasterSpec } from "../helpers/gdal.ts";
+import { hasGdal, makeRasters, python, type RasterSpec, readWithGdal, run } from "../helpers/gdal.ts";
 
 const VALIDATE = `
 import sys, json
@@ -44,6 +44,7 @@ const CASES: Record<string, { spec: Omit<RasterSpec, "path">; addo?: boolean; va
 
 let dir: string;
 const path = (name: string) => join(dir, `${name.replace(/[^a-z0-9]+/gi, "_")}.tif`);
+const MASKED = "COG with interleaved mask";
 let oracle: Record<string, { errors: string[]; warnings: string[] }>;
 
 describe.skipIf(!hasGdal && !process.env.CI)(
@@ -55,9 +56,24 @@ describe.skipIf(!hasGdal && !process.env.CI)(
       for (const [name, c] of Object.entries(CASES)) {
         if (c.addo) await run("gdaladdo", ["-q", path(name), "2", "4"]);
       }
+      // A COG with an internal mask interleaved with the imagery (MASK_INTERLEAVED_WITH_IMAGERY=YES).
+      await makeRasters([{ ...big, bands: 1, dataType: "uint8", nodata: 0, path: path("mask source") }]);
+      await run("gdal_translate", [
+        "-q",
+        "-of",
+        "COG",
+        "-mask",
+        "1",
+        "-a_nodata",
+        "none",
+        path("mask source"),
+        path(MASKED),
+      ]);
       // A COG whose block leader will be damaged.
       await makeRasters([{ ...big, driver: "COG", options: ["BLOCKSIZE=256"], path: path("broken leader") }]);
-      oracle = JSON.parse((await python(VALIDATE, Object.keys(CASES).map(path))).toString()) as typeof oracle;
+      oracle = JSON.parse(
+        (await python(VALIDATE, [...Object.keys(CASES), MASKED].map(path))).toString(),
+      ) as typeof oracle;
     });
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -72,6 +88,18 @@ describe.skipIf(!hasGdal && !process.env.CI)(
         expect(reader.info.cog.valid).toBe(c.valid);
       });
     }
+
+    test("a COG with an interleaved mask: checked block by block, and its pixels still read", async () => {
+      const reader = await openRaster(path(MASKED));
+      expect(reader.info.cog.structuralMetadata["MASK_INTERLEAVED_WITH_IMAGERY"]).toBe("YES");
+      expect(oracle[path(MASKED)]).toEqual({ errors: [], warnings: [] });
+      expect(reader.info.cog).toMatchObject({ valid: true, errors: [], warnings: [] });
+      expect(reader.info.overviews).toHaveLength(2); // the mask's own overviews are not image levels
+      const gdal = await readWithGdal(path(MASKED));
+      const got = await reader.readWindow({ x: 0, y: 0, width: big.width, height: big.height });
+      expect(Buffer.from(got.bands[0]!.buffer).equals(Buffer.from(gdal.bands[0]!.buffer))).toBe(true);
+      await reader.close();
+    });
 
     test("the ghost header's key/values are parsed", async () => {
       const reader = await openRaster(path("GDAL COG, deflate"));

@@ -44,8 +44,10 @@ describe.skipIf(!hasGdal && !process.env.CI)(
     });
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
-    test("missing file: not-found", async () => {
+    test("missing file or a directory: not-found; a relative path: unsupported-uri", async () => {
       await openFails(p("missing.tif"), "not-found");
+      await openFails(dir, "not-found");
+      await openFails("relative/scene.tif", "unsupported-uri");
     });
 
     test("a PNG or a text file: not-tiff", async () => {

@@ -259,10 +259,22 @@ describe.skipIf(!hasGdal && !process.env.CI)("reader equals GDAL", () => {
       [{ x: 0, y: 0, width: 10, height: 10 }, { bands: [4] }],
       [{ x: 0, y: 0, width: 10, height: 10 }, { bands: [0] }],
       [{ x: 0, y: 0, width: 10, height: 10 }, { level: 1 }],
+      [{ x: 0, y: 0, width: 10, height: 10 }, { bands: [] }],
     ];
     for (const [window, opts] of bad) {
       await expect(reader.readWindow(window, opts)).rejects.toMatchObject({ code: "invalid-argument" });
     }
+    await reader.close();
+  });
+
+  test("an aborted signal stops open and read", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(openRaster(path("uint8 none striped"), { signal: ac.signal })).rejects.toThrow(/abort/i);
+    const reader = await openRaster(path("COG with overviews"));
+    await expect(
+      reader.readWindow({ x: 0, y: 0, width: 1200, height: 900 }, { signal: ac.signal }),
+    ).rejects.toThrow(/abort/i);
     await reader.close();
   });
 });

@@ -28,7 +28,11 @@ export function fileSource(uri: string, path: string): ByteSource {
     const out = new Uint8Array(range.length);
     let done = 0;
     while (done < range.length) {
-      const { bytesRead } = await fh.read(out, done, range.length - done, range.offset + done);
+      const { bytesRead } = await fh
+        .read(out, done, range.length - done, range.offset + done)
+        .catch((e: unknown) => {
+          throw fsError(e, uri);
+        });
       if (bytesRead === 0) throw new IoError("corrupt", uri, `file shrank while reading at ${range.offset}`);
       done += bytesRead;
     }

@@ -119,6 +119,7 @@ export function checkRequest(
       `window ${width}x${height}+${x}+${y} is outside the ${image.width}x${image.height} image (level ${level})`,
     );
   }
+  if (bands.length === 0) throw new IoError("invalid-argument", uri, "no bands requested");
   for (const b of bands) {
     if (!Number.isInteger(b) || b < 0 || b >= image.samplesPerPixel) {
       throw new IoError(
