@@ -25,7 +25,9 @@ export function recover(plan: Plan, tasks: Uint8Array, lostLanes: ReadonlySet<nu
       willRun[t] = 1;
       continue;
     }
-    const lost = s === DONE && shared[t] === 0 && lostLanes.has(laneOf[t]!);
+    // Assemblies (no readers) write the outputs themselves, never to a lane's volume.
+    const final = consumerStart[t] === consumerStart[t + 1];
+    const lost = s === DONE && shared[t] === 0 && !final && lostLanes.has(laneOf[t]!);
     if (s !== DELETED && !lost) continue;
     let needed = false;
     for (let e = consumerStart[t]!; e < consumerStart[t + 1]! && !needed; e++)

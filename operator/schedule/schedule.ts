@@ -36,7 +36,7 @@ export function schedule(
   for (const b of state.batches) {
     if (b.phase !== "backoff") continue;
     if (b.retryAt! > now) wake = Math.min(wake, b.retryAt!);
-    else if (!suspended && running < parallelism) {
+    else if (!suspended && running < parallelism && inputsReady(plan, tasks, b.tasks)) {
       actions.push({ type: "StartBatch", batch: b.id, lane: b.lane, attempt: b.attempt + 1, tasks: b.tasks });
       running++;
     }
@@ -65,6 +65,22 @@ export function schedule(
   }
   if (wake !== Infinity) actions.push({ type: "RequeueAfter", ms: wake - now });
   return actions;
+}
+
+/**
+ * A batch waiting to retry may have lost inputs since (a lane loss sent them back to be recomputed):
+ * it restarts only once every input is done or made earlier in the batch.
+ */
+function inputsReady(plan: Plan, tasks: Uint8Array, batch: readonly number[]): boolean {
+  const { depStart, deps } = plan.dag;
+  const earlier = new Set<number>();
+  for (const t of batch) {
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+      if (tasks[deps[e]!] !== DONE && !earlier.has(deps[e]!)) return false;
+    }
+    earlier.add(t);
+  }
+  return true;
 }
 
 /** Done tiles whose consumers are all done: delete them, grouped by lane. */
@@ -147,6 +163,8 @@ class BatchBuilder {
   build(lane: number, size: number): number[] {
     const ready = this.ready[lane]!;
     const batch: number[] = [];
+    const waitingOnBatch: number[] = [];
+    const unlocked: number[] = [];
     const { depStart, deps, consumerStart, consumers } = this.plan.dag;
     while (batch.length < size && ready.size > 0) {
       const stage = Math.max(...ready.keys());
@@ -164,6 +182,7 @@ class BatchBuilder {
       for (let e = depStart[t]!; e < depStart[t + 1]!; e++) this.unread[deps[e]!]!--;
       for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) {
         const c = consumers[e]!;
+        waitingOnBatch.push(c);
         if (
           --this.missing[c]! === 0 &&
           this.tasks[c] === PENDING &&
@@ -171,8 +190,18 @@ class BatchBuilder {
           this.plan.lanes.laneOf[c] === lane
         ) {
           this.enqueue(c, this.stageOf(c));
+          unlocked.push(c);
         }
       }
+    }
+    // What this batch will make is not done yet: readers left out of it wait for the batch to finish.
+    for (const c of waitingOnBatch) this.missing[c]!++;
+    for (const c of unlocked) {
+      if (this.taken.has(c)) continue;
+      const stage = this.stageOf(c);
+      const list = ready.get(stage)!;
+      list.splice(list.indexOf(c), 1);
+      if (list.length === 0) ready.delete(stage);
     }
     return batch;
   }
