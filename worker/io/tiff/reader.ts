@@ -109,7 +109,7 @@ export async function openFromSource(src: ByteSource, opts: OpenRasterOptions = 
         im.dataType === main.dataType,
     )
     .sort((a, b) => b.width - a.width);
-  // Checked before anything else is reported, so an unreadable file fails at open.
+  // Every level's codec is resolved now, so an undecodable file fails at open, not mid-chain.
   const levels = [main, ...overviews];
   const levelCodecs = levels.map((im) => codecOf(im, uri));
   const tags = ifds[0]!.tags;
