@@ -1,0 +1,198 @@
+/** Simulated nodes running real processes: pod phases, exit codes, restarts, volumes, env, graceful deletion, faults. */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCluster, type Cluster } from "./cluster.ts";
+import type { KubeObject } from "./resources.ts";
+import { until } from "./testing.ts";
+
+let cluster: Cluster;
+const ns = "default";
+
+beforeAll(async () => {
+  cluster = await startCluster({
+    nodes: 2,
+    images: { shell: { command: ["/bin/sh", "-c"], args: ["true"] } },
+  });
+});
+afterAll(async () => cluster.stop());
+
+const types = () => {
+  const r = cluster.server.api.registry;
+  return {
+    pods: r.get("", "v1", "pods")!,
+    cms: r.get("", "v1", "configmaps")!,
+    secrets: r.get("", "v1", "secrets")!,
+  };
+};
+
+function shellPod(
+  name: string,
+  script: string,
+  extra: Record<string, unknown> = {},
+  restartPolicy = "Never",
+): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      restartPolicy,
+      terminationGracePeriodSeconds: 5,
+      containers: [{ name: "main", image: "shell:1.0", args: [script], ...extra }],
+    },
+  };
+}
+
+const read = (name: string) => cluster.server.api.store.get("/pods", ns, name);
+const phase = (name: string) => (read(name)?.status as { phase?: string } | undefined)?.phase;
+const terminated = (name: string) =>
+  ((
+    read(name)?.status as {
+      containerStatuses?: { state: { terminated?: { exitCode: number; reason: string } } }[];
+    }
+  )?.containerStatuses ?? [])[0]?.state.terminated;
+
+describe("kubelet", () => {
+  it("runs a pod to Succeeded and reports exit code 0 with reason Completed", async () => {
+    cluster.server.api.create(types().pods, ns, shellPod("ok", "exit 0"));
+    await until("Succeeded", () => phase("ok") === "Succeeded");
+    expect(terminated("ok")).toMatchObject({ exitCode: 0, reason: "Completed" });
+    expect((read("ok")?.spec as { nodeName?: string }).nodeName).toMatch(/^node-[01]$/);
+  });
+
+  it("reports a failing container as Failed with its exit code and reason Error", async () => {
+    cluster.server.api.create(types().pods, ns, shellPod("bad", "exit 3"));
+    await until("Failed", () => phase("bad") === "Failed");
+    expect(terminated("bad")).toMatchObject({ exitCode: 3, reason: "Error" });
+  });
+
+  it("restarts under OnFailure until the container succeeds", async () => {
+    const script = 'n=$(cat /data/n 2>/dev/null || echo 0); echo $((n+1)) > /data/n; [ "$n" -ge 2 ]';
+    const pod = shellPod(
+      "retry",
+      script,
+      { volumeMounts: [{ name: "data", mountPath: "/data" }] },
+      "OnFailure",
+    );
+    (pod.spec as { volumes?: unknown[] }).volumes = [{ name: "data", emptyDir: {} }];
+    cluster.server.api.create(types().pods, ns, pod);
+    await until("Succeeded after restarts", () => phase("retry") === "Succeeded");
+    const status = (read("retry")?.status as { containerStatuses: { restartCount: number }[] })
+      .containerStatuses[0];
+    expect(status.restartCount).toBe(2);
+  });
+
+  it("maps env, configMap and secret volumes and mount paths to node directories", async () => {
+    const { api } = cluster.server;
+    api.create(types().cms, ns, { metadata: { name: "settings" }, data: { greeting: "hello" } });
+    api.create(types().secrets, ns, {
+      metadata: { name: "creds" },
+      data: { token: Buffer.from("s3cret").toString("base64") },
+    });
+    const pod = shellPod("env", 'echo "$GREETING $POD $(cat /etc/creds/token) $OUT" > /out/result', {
+      env: [
+        { name: "GREETING", valueFrom: { configMapKeyRef: { name: "settings", key: "greeting" } } },
+        { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "OUT", value: "/out/result" },
+      ],
+      volumeMounts: [
+        { name: "out", mountPath: "/out" },
+        { name: "creds", mountPath: "/etc/creds" },
+      ],
+    });
+    (pod.spec as { volumes?: unknown[] }).volumes = [
+      { name: "out", hostPath: { path: "/var/results" } },
+      { name: "creds", secret: { secretName: "creds" } },
+    ];
+    api.create(types().pods, ns, pod);
+    await until("Succeeded", () => phase("env") === "Succeeded");
+    const node = (read("env")?.spec as { nodeName: string }).nodeName;
+    const file = join(cluster.storage.nodeDir(node), "host", "var", "results", "result");
+    expect(readFileSync(file, "utf8").trim()).toBe(`hello env s3cret ${file}`);
+  });
+
+  it("keeps a pod Pending with ErrImagePull when its image is not mapped", async () => {
+    cluster.server.api.create(types().pods, ns, {
+      ...shellPod("noimage", "true"),
+      spec: { containers: [{ name: "main", image: "unknown:1" }] },
+    });
+    await until("waiting reason", () => {
+      const s = (
+        read("noimage")?.status as { containerStatuses?: { state: { waiting?: { reason: string } } }[] }
+      )?.containerStatuses;
+      return s?.[0]?.state.waiting?.reason === "ErrImagePull";
+    });
+    expect(phase("noimage")).toBe("Pending");
+  });
+
+  it("deletes a running pod gracefully: SIGTERM, final status, then removal", async () => {
+    const { api } = cluster.server;
+    api.create(types().pods, ns, shellPod("graceful", "trap 'exit 0' TERM; while true; do sleep 0.05; done"));
+    await until("Running", () => phase("graceful") === "Running");
+    const uid = read("graceful")?.metadata.uid;
+    api.delete(types().pods, ns, "graceful");
+    const deleting = read("graceful");
+    expect(deleting?.metadata.deletionTimestamp).toBeDefined();
+    expect(deleting?.metadata.deletionGracePeriodSeconds).toBe(5);
+    await until("removed", () => read("graceful") === undefined);
+    expect(uid).toBeDefined();
+  });
+
+  it("kills a pod's process as the OOM killer would", async () => {
+    cluster.server.api.create(types().pods, ns, shellPod("oom", "sleep 30"));
+    await until("Running", () => phase("oom") === "Running");
+    cluster.faults.killPod(ns, "oom", { oomKilled: true });
+    await until("Failed", () => phase("oom") === "Failed");
+    expect(terminated("oom")).toMatchObject({ exitCode: 137, reason: "OOMKilled" });
+  });
+
+  it("evicts a pod with a DisruptionTarget condition", async () => {
+    const { api } = cluster.server;
+    api.create(types().pods, ns, shellPod("evictee", "trap 'exit 0' TERM; while true; do sleep 0.05; done"));
+    await until("Running", () => phase("evictee") === "Running");
+    const seen: string[] = [];
+    const stop = api.store.subscribe((e) => {
+      if (e.key === "/pods" && e.object.metadata.name === "evictee") {
+        const c = (e.object.status as { conditions?: { type: string; reason?: string }[] }).conditions ?? [];
+        const d = c.find((x) => x.type === "DisruptionTarget");
+        if (d) seen.push(d.reason ?? "");
+      }
+    });
+    cluster.faults.evictPod(ns, "evictee");
+    await until("removed", () => read("evictee") === undefined);
+    stop();
+    expect(seen).toContain("EvictionByEvictionAPI");
+  });
+});
+
+describe("node loss", () => {
+  it("partitions then deletes a node: pods fail via PodGC and local data is gone", async () => {
+    const { api } = cluster.server;
+    const pod = shellPod("pinned", "sleep 30");
+    (pod.spec as { nodeSelector?: Record<string, string> }).nodeSelector = {
+      "kubernetes.io/hostname": "node-1",
+    };
+    api.create(types().pods, ns, pod);
+    await until("Running", () => phase("pinned") === "Running");
+    const nodeDir = cluster.storage.nodeDir("node-1");
+    expect(existsSync(nodeDir)).toBe(true);
+    cluster.faults.partitionNode("node-1");
+    const node = api.store.get("/nodes", undefined, "node-1");
+    const ready = (node?.status as { conditions: { type: string; status: string }[] }).conditions.find(
+      (c) => c.type === "Ready",
+    );
+    expect(ready?.status).toBe("Unknown");
+    expect(phase("pinned")).toBe("Running");
+    const reasons: string[] = [];
+    const stop = api.store.subscribe((e) => {
+      if (e.key === "/pods" && e.object.metadata.name === "pinned")
+        reasons.push(`${(e.object.status as { phase: string }).phase}`);
+    });
+    cluster.faults.deleteNode("node-1");
+    await until("pod collected", () => read("pinned") === undefined);
+    stop();
+    expect(reasons).toContain("Failed");
+    expect(existsSync(nodeDir)).toBe(false);
+  });
+});

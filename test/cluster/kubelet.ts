@@ -1,0 +1,357 @@
+/**
+ * A kubelet for one simulated node: runs each container of the pods bound to it as a real local
+ * process, reports Pending → Running → Succeeded/Failed with exit codes and reasons, restarts by
+ * policy, and honours deletion with a grace period.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { constants } from "node:os";
+import { now, type Api } from "./api.ts";
+import { ApiError } from "./errors.ts";
+import type { KubeObject, ResourceType } from "./resources.ts";
+import {
+  commandLine,
+  environment,
+  mountsOf,
+  prepareVolumes,
+  SetupError,
+  type Container,
+  type Images,
+} from "./pod-setup.ts";
+
+type State =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt: string } }
+  | {
+      terminated: {
+        exitCode: number;
+        reason: string;
+        startedAt: string;
+        finishedAt: string;
+        message?: string;
+      };
+    };
+
+interface ContainerRun {
+  readonly spec: Container;
+  child?: ChildProcess;
+  state: State;
+  lastState?: State;
+  restartCount: number;
+  /** Set by fault injection: how the next exit is reported. */
+  override?: { exitCode: number; reason: string };
+}
+
+interface PodRun {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dir: string;
+  readonly containers: ContainerRun[];
+  readonly restartPolicy: string;
+  phase: string;
+  terminating: boolean;
+  killTimer?: NodeJS.Timeout;
+  restartTimers: Set<NodeJS.Timeout>;
+}
+
+const RESTART_DELAY_MS = 100;
+
+export interface KubeletOptions {
+  readonly api: Api;
+  readonly node: string;
+  readonly nodeDir: string;
+  readonly podIp: (n: number) => string;
+  readonly hostIp: string;
+  readonly images: Images;
+}
+
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
+}
+
+export class Kubelet {
+  readonly #o: KubeletOptions;
+  readonly #pods: ResourceType;
+  readonly #runs = new Map<string, PodRun>();
+  #ips = 0;
+  /** A partitioned kubelet neither runs nor reports anything. */
+  #frozen = false;
+
+  constructor(options: KubeletOptions) {
+    this.#o = options;
+    const pods = options.api.registry.get("", "v1", "pods");
+    if (!pods) throw new Error("pods are not registered");
+    this.#pods = pods;
+  }
+
+  get node(): string {
+    return this.#o.node;
+  }
+
+  get running(): number {
+    let n = 0;
+    for (const r of this.#runs.values()) for (const c of r.containers) if (c.child) n++;
+    return n;
+  }
+
+  /** Called for every state of a pod bound to this node (undefined: the pod is gone). */
+  sync(uid: string, pod: KubeObject | undefined): void {
+    if (this.#frozen) return;
+    const run = this.#runs.get(uid);
+    if (!pod) {
+      if (run) this.#forget(run, "SIGKILL");
+      return;
+    }
+    const phase = (pod.status as { phase?: string })?.phase;
+    if (!run) {
+      if (pod.metadata.deletionTimestamp || phase === "Succeeded" || phase === "Failed") {
+        if (pod.metadata.deletionTimestamp) this.#finishDeletion(pod);
+        return;
+      }
+      this.#start(pod);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp && !run.terminating) this.#terminate(run, pod);
+  }
+
+  /** Kills a container's process as the kernel would; the exit is reported as given. */
+  kill(uid: string, exit: { exitCode: number; reason: string }, container?: string): boolean {
+    const run = this.#runs.get(uid);
+    const target = run?.containers.find((c) => c.child && (!container || c.spec.name === container));
+    if (!target?.child) return false;
+    target.override = exit;
+    target.child.kill("SIGKILL");
+    return true;
+  }
+
+  /** Stops every process without reporting anything (a partitioned or lost node). */
+  freeze(): void {
+    this.#frozen = true;
+    for (const run of [...this.#runs.values()]) this.#forget(run, "SIGKILL");
+  }
+
+  /** Ends every process (emulator shutdown) and waits for them to exit. */
+  async shutdown(): Promise<void> {
+    const exits: Promise<unknown>[] = [];
+    this.#frozen = true;
+    for (const run of this.#runs.values()) {
+      for (const c of run.containers) {
+        if (c.child && c.child.exitCode === null && c.child.signalCode === null) {
+          exits.push(new Promise((r) => c.child?.once("close", r)));
+        }
+      }
+      this.#forget(run, "SIGKILL");
+    }
+    await Promise.all(exits);
+  }
+
+  #forget(run: PodRun, signal: NodeJS.Signals): void {
+    this.#runs.delete(run.uid);
+    clearTimeout(run.killTimer);
+    for (const t of run.restartTimers) clearTimeout(t);
+    for (const c of run.containers) c.child?.kill(signal);
+  }
+
+  #start(pod: KubeObject): void {
+    const uid = pod.metadata.uid ?? "";
+    const spec = pod.spec as { containers: Container[]; restartPolicy?: string };
+    const run: PodRun = {
+      uid,
+      namespace: pod.metadata.namespace ?? "",
+      name: pod.metadata.name ?? "",
+      dir: join(this.#o.nodeDir, "pods", uid),
+      containers: spec.containers.map((c) => ({
+        spec: c,
+        state: { waiting: { reason: "ContainerCreating" } },
+        restartCount: 0,
+      })),
+      restartPolicy: spec.restartPolicy ?? "Always",
+      phase: "Pending",
+      terminating: false,
+      restartTimers: new Set(),
+    };
+    this.#runs.set(uid, run);
+    mkdirSync(join(run.dir, "logs"), { recursive: true });
+    let volumes: Map<string, string>;
+    try {
+      volumes = prepareVolumes(this.#o.api.store, pod, this.#o.nodeDir, run.dir);
+    } catch (e) {
+      if (!(e instanceof SetupError)) throw e;
+      for (const c of run.containers) c.state = { waiting: { reason: e.reason, message: e.message } };
+      this.#report(run);
+      return;
+    }
+    for (const c of run.containers) this.#launch(run, c, pod, volumes);
+    this.#report(run);
+  }
+
+  #launch(run: PodRun, c: ContainerRun, pod: KubeObject, volumes: Map<string, string>): void {
+    let argv: string[];
+    let env: Record<string, string>;
+    try {
+      const mounts = mountsOf(c.spec, volumes);
+      argv = commandLine(this.#o.images, c.spec, mounts);
+      env = environment(this.#o.api.store, pod, c.spec, mounts);
+    } catch (e) {
+      if (!(e instanceof SetupError)) throw e;
+      c.state = { waiting: { reason: e.reason, message: e.message } };
+      return;
+    }
+    const log = openSync(join(run.dir, "logs", `${c.spec.name}.log`), "a");
+    const startedAt = now();
+    const child = spawn(argv[0], argv.slice(1), { cwd: run.dir, env, stdio: ["ignore", log, log] });
+    closeSync(log);
+    c.child = child;
+    c.state = { running: { startedAt } };
+    let reported = false;
+    const exited = (code: number, reason: string, message?: string) => {
+      if (reported) return;
+      reported = true;
+      c.child = undefined;
+      if (!this.#runs.has(run.uid) || this.#frozen) return;
+      const override = c.override;
+      c.override = undefined;
+      c.state = {
+        terminated: {
+          exitCode: override?.exitCode ?? code,
+          reason: override?.reason ?? reason,
+          startedAt,
+          finishedAt: now(),
+          ...(message ? { message } : {}),
+        },
+      };
+      this.#afterExit(run, c, pod, volumes);
+    };
+    child.on("error", (e) => exited(128, "StartError", e.message));
+    child.on("exit", (code, signal) => {
+      const exitCode = exitCodeOf(code, signal);
+      exited(exitCode, exitCode === 0 ? "Completed" : "Error");
+    });
+  }
+
+  #afterExit(run: PodRun, c: ContainerRun, pod: KubeObject, volumes: Map<string, string>): void {
+    const code = "terminated" in c.state ? c.state.terminated.exitCode : 0;
+    const restart =
+      !run.terminating &&
+      (run.restartPolicy === "Always" || (run.restartPolicy === "OnFailure" && code !== 0));
+    if (restart) {
+      const timer = setTimeout(() => {
+        run.restartTimers.delete(timer);
+        if (!this.#runs.has(run.uid) || run.terminating) return;
+        c.lastState = c.state;
+        c.restartCount++;
+        this.#launch(run, c, pod, volumes);
+        this.#report(run);
+      }, RESTART_DELAY_MS);
+      run.restartTimers.add(timer);
+    }
+    this.#report(run);
+    if (run.terminating && run.containers.every((x) => !x.child)) this.#finishDeletion(pod, run);
+  }
+
+  #terminate(run: PodRun, pod: KubeObject): void {
+    run.terminating = true;
+    for (const t of run.restartTimers) clearTimeout(t);
+    run.restartTimers.clear();
+    const live = run.containers.filter((c) => c.child);
+    if (live.length === 0) return this.#finishDeletion(pod, run);
+    for (const c of live) c.child?.kill("SIGTERM");
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? 30;
+    run.killTimer = setTimeout(() => {
+      for (const c of run.containers) c.child?.kill("SIGKILL");
+    }, grace * 1000);
+  }
+
+  /** The kubelet's last word on a deleted pod: the final status, then removal (grace 0). */
+  #finishDeletion(pod: KubeObject, run?: PodRun): void {
+    if (run) {
+      this.#report(run);
+      this.#runs.delete(run.uid);
+      clearTimeout(run.killTimer);
+    }
+    try {
+      this.#o.api.delete(this.#pods, pod.metadata.namespace, pod.metadata.name ?? "", {
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid },
+      });
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+    }
+  }
+
+  #phase(run: PodRun): string {
+    const states = run.containers.map((c) => c.state);
+    const pendingRestart = run.restartTimers.size > 0;
+    if (states.every((s) => "terminated" in s) && !pendingRestart) {
+      return states.every((s) => "terminated" in s && s.terminated.exitCode === 0) ? "Succeeded" : "Failed";
+    }
+    if (
+      states.some((s) => "running" in s) ||
+      pendingRestart ||
+      run.containers.some((c) => c.restartCount > 0)
+    )
+      return "Running";
+    return "Pending";
+  }
+
+  #report(run: PodRun): void {
+    const pod = this.#o.api.store.get("/pods", run.namespace, run.name);
+    if (!pod || pod.metadata.uid !== run.uid) return;
+    const status = (pod.status ?? {}) as Record<string, unknown> & {
+      conditions?: { type: string; status: string }[];
+      podIP?: string;
+    };
+    const phase =
+      run.terminating && run.containers.every((c) => !c.child) && this.#phase(run) === "Running"
+        ? "Failed"
+        : this.#phase(run);
+    run.phase = phase;
+    const ready = run.containers.every((c) => "running" in c.state);
+    const condition = (type: string, ok: boolean) => ({
+      type,
+      status: ok ? "True" : "False",
+      lastProbeTime: null,
+      lastTransitionTime: now(),
+    });
+    const keep = (status.conditions ?? []).filter(
+      (c) => !["Initialized", "Ready", "ContainersReady"].includes(c.type),
+    );
+    const podIP = status.podIP ?? this.#o.podIp(++this.#ips);
+    const next = {
+      ...status,
+      phase,
+      hostIP: this.#o.hostIp,
+      hostIPs: [{ ip: this.#o.hostIp }],
+      podIP,
+      podIPs: [{ ip: podIP }],
+      startTime: status.startTime ?? now(),
+      conditions: [
+        ...keep,
+        condition("Initialized", true),
+        condition("Ready", ready && !run.terminating),
+        condition("ContainersReady", ready),
+      ],
+      containerStatuses: run.containers.map((c) => ({
+        name: c.spec.name,
+        image: c.spec.image,
+        imageID: `emulator://${c.spec.image}`,
+        containerID: `emulator://${run.uid}/${c.spec.name}/${c.restartCount}`,
+        ready: "running" in c.state,
+        started: "running" in c.state,
+        restartCount: c.restartCount,
+        state: c.state,
+        lastState: c.lastState ?? {},
+      })),
+    };
+    this.#o.api.update(
+      this.#pods,
+      run.namespace,
+      run.name,
+      { ...pod, status: next },
+      { subresource: "status" },
+    );
+  }
+}

@@ -1,0 +1,185 @@
+/** Node objects, their leases, and the controllers around nodes: lifecycle (NotReady) and PodGC. */
+import { now, type Api } from "./api.ts";
+import { ApiError } from "./errors.ts";
+import type { KubeObject, ResourceType } from "./resources.ts";
+import type { Taint } from "./scheduling.ts";
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly zone?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly pods?: number;
+  readonly taints?: readonly Taint[];
+}
+
+function typeOf(api: Api, plural: string, group = ""): ResourceType {
+  const t = api.registry.get(group, "v1", plural);
+  if (!t) throw new Error(`${plural} are not registered`);
+  return t;
+}
+
+function ignoreGone(e: unknown): void {
+  if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+}
+
+function readyCondition(status: "True" | "Unknown", at: string) {
+  return status === "True"
+    ? {
+        type: "Ready",
+        status,
+        reason: "KubeletReady",
+        message: "kubelet is posting ready status",
+        lastHeartbeatTime: at,
+        lastTransitionTime: at,
+      }
+    : {
+        type: "Ready",
+        status,
+        reason: "NodeStatusUnknown",
+        message: "Kubelet stopped posting node status.",
+        lastHeartbeatTime: at,
+        lastTransitionTime: at,
+      };
+}
+
+export function nodeObject(spec: NodeSpec, hostIp: string): KubeObject {
+  const resources = {
+    cpu: spec.cpu ?? "8",
+    memory: spec.memory ?? "32Gi",
+    pods: String(spec.pods ?? 110),
+    "ephemeral-storage": "100Gi",
+  };
+  const at = now();
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: spec.name,
+      labels: {
+        "kubernetes.io/hostname": spec.name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        ...(spec.zone ? { "topology.kubernetes.io/zone": spec.zone } : {}),
+        ...spec.labels,
+      },
+    },
+    spec: spec.taints && spec.taints.length > 0 ? { taints: [...spec.taints] } : {},
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [readyCondition("True", at)],
+      addresses: [
+        { type: "InternalIP", address: hostIp },
+        { type: "Hostname", address: spec.name },
+      ],
+      nodeInfo: {
+        kubeletVersion: "v1.33.0",
+        containerRuntimeVersion: "emulator://1",
+        operatingSystem: "linux",
+        architecture: "amd64",
+      },
+    },
+  };
+}
+
+export function registerNode(api: Api, spec: NodeSpec, hostIp: string): void {
+  api.create(typeOf(api, "nodes"), undefined, nodeObject(spec, hostIp));
+  api.create(typeOf(api, "leases", "coordination.k8s.io"), "kube-node-lease", {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: spec.name },
+    spec: { holderIdentity: spec.name, leaseDurationSeconds: 40, renewTime: new Date().toISOString() },
+  });
+}
+
+export function renewLease(api: Api, node: string): void {
+  const leases = typeOf(api, "leases", "coordination.k8s.io");
+  const lease = api.store.get("coordination.k8s.io/leases", "kube-node-lease", node);
+  if (!lease) return;
+  api.update(leases, "kube-node-lease", node, {
+    ...lease,
+    spec: { ...(lease.spec as object), renewTime: new Date().toISOString() },
+  });
+}
+
+const UNREACHABLE: Taint[] = [
+  { key: "node.kubernetes.io/unreachable", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/unreachable", effect: "NoExecute" },
+];
+
+/** What the node lifecycle controller does when a kubelet goes silent: NotReady, tainted, pods not ready. */
+export function markUnreachable(api: Api, node: string): void {
+  const nodes = typeOf(api, "nodes");
+  const object = api.store.get("/nodes", undefined, node);
+  if (!object) return;
+  const spec = (object.spec ?? {}) as { taints?: Taint[] };
+  const taints = [
+    ...(spec.taints ?? []).filter((t) => t.key !== "node.kubernetes.io/unreachable"),
+    ...UNREACHABLE.map((t) => ({ ...t, timeAdded: now() })),
+  ];
+  const updated = api.update(nodes, undefined, node, { ...object, spec: { ...spec, taints } });
+  const status = (updated.status ?? {}) as { conditions?: { type: string }[] };
+  const conditions = [
+    ...(status.conditions ?? []).filter((c) => c.type !== "Ready"),
+    readyCondition("Unknown", now()),
+  ];
+  api.update(
+    nodes,
+    undefined,
+    node,
+    { ...updated, status: { ...status, conditions } },
+    { subresource: "status" },
+  );
+  const pods = typeOf(api, "pods");
+  for (const pod of api.store.list("/pods")) {
+    if ((pod.spec as { nodeName?: string }).nodeName !== node) continue;
+    const ps = (pod.status ?? {}) as { conditions?: { type: string }[] };
+    const notReady = { type: "Ready", status: "False", lastProbeTime: null, lastTransitionTime: now() };
+    const next = [...(ps.conditions ?? []).filter((c) => c.type !== "Ready"), notReady];
+    api.update(
+      pods,
+      pod.metadata.namespace,
+      pod.metadata.name ?? "",
+      { ...pod, status: { ...ps, conditions: next } },
+      { subresource: "status" },
+    );
+  }
+}
+
+/** PodGC for pods bound to a node that no longer exists: Failed with a DisruptionTarget, then force-deleted. */
+export function collectOrphanedPods(api: Api, node: string): void {
+  const pods = typeOf(api, "pods");
+  for (const pod of api.store.list("/pods")) {
+    if ((pod.spec as { nodeName?: string }).nodeName !== node) continue;
+    const ps = (pod.status ?? {}) as { conditions?: { type: string }[]; phase?: string };
+    const condition = {
+      type: "DisruptionTarget",
+      status: "True",
+      lastTransitionTime: now(),
+      reason: "DeletionByPodGC",
+      message: "PodGC: node no longer exists",
+    };
+    const terminal = ps.phase === "Succeeded" ? "Succeeded" : "Failed";
+    try {
+      const failed = api.update(
+        pods,
+        pod.metadata.namespace,
+        pod.metadata.name ?? "",
+        {
+          ...pod,
+          status: {
+            ...ps,
+            phase: terminal,
+            conditions: [...(ps.conditions ?? []).filter((c) => c.type !== "DisruptionTarget"), condition],
+          },
+        },
+        { subresource: "status" },
+      );
+      api.delete(pods, failed.metadata.namespace, failed.metadata.name ?? "", { gracePeriodSeconds: 0 });
+    } catch (e) {
+      ignoreGone(e);
+    }
+  }
+}
