@@ -44,10 +44,10 @@ export interface Requests {
   pods: number;
 }
 
-/** What the scheduler knows of a node: its object and what bound pods already request. */
+/** What the scheduler knows of a node: its object and what bound pods already request (grows as a pass binds). */
 export interface NodeState {
   readonly node: KubeObject;
-  readonly requested: Requests;
+  requested: Requests;
 }
 
 export type Placement = { readonly node: string } | { readonly reasons: string[] };
