@@ -196,6 +196,29 @@ describe("block cache and coalescing", () => {
     ]);
   });
 
+  test("a reader aborting does not fail another reader waiting for the same blocks", async () => {
+    let calls = 0;
+    const inner: ByteSource = {
+      uri: "mem://slow",
+      size: async () => SIZE,
+      async read(rs, signal) {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        signal?.throwIfAborted();
+        return rs.map((r) => data.slice(r.offset, r.offset + r.length));
+      },
+      close: async () => {},
+    };
+    const src = cachedSource(inner, { blockSize: 1024 });
+    const ac = new AbortController();
+    const first = src.read([{ offset: 0, length: 4000 }], ac.signal);
+    const second = src.read([{ offset: 100, length: 10 }]);
+    ac.abort();
+    await expect(first).rejects.toThrow(/abort/i);
+    expect(await second).toEqual([data.subarray(100, 110)]);
+    expect(calls).toBe(2);
+  });
+
   test("the LRU stays within its byte bound and still serves reads larger than itself", async () => {
     const inner = countingSource();
     const src = cachedSource(inner, { blockSize: 1024, maxBytes: 8 * 1024 });

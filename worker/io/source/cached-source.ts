@@ -150,10 +150,20 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
         large.map((i) => ranges[i]!),
         signal,
       );
+      const settle = async (index: number, block: Promise<Uint8Array>): Promise<Uint8Array> => {
+        try {
+          return await block;
+        } catch (e) {
+          // A block shared with a reader that was aborted must not fail this one: fetch it again.
+          if (signal?.aborted || (e as Error | undefined)?.name !== "AbortError") throw e;
+          fetchRuns([index], total, signal);
+          return blocks.get(index)!;
+        }
+      };
       const got = new Map<number, Uint8Array>();
       const [bypassed] = await Promise.all([
         direct,
-        Promise.all(pending.map(async ([index, block]) => got.set(index, await block))),
+        Promise.all(pending.map(async ([index, block]) => got.set(index, await settle(index, block)))),
       ]);
       const out = ranges.map((r) =>
         r.length >= bypassBytes ? new Uint8Array(0) : assemble(r, got, blockSize),
