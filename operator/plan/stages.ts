@@ -31,6 +31,8 @@ export interface Stage {
   readonly cols: number;
   readonly rows: number;
   readonly deps: readonly Dependency[];
+  /** Sources a task reads directly (their tiles are always available: no dependency). */
+  readonly sources: readonly string[];
   /** For overview stages, the level (1 = half resolution); for assemble stages, the output index. */
   readonly index?: number;
 }
@@ -42,6 +44,7 @@ interface Draft {
   width: number;
   height: number;
   deps: Dependency[];
+  sources: string[];
   index?: number;
 }
 
@@ -65,6 +68,7 @@ export function buildStages(spec: ImageChainSpec, grids: ReadonlyMap<string, Gri
     }));
     const reduction = inputs.find((i) => i.footprint.kind === "reduction");
     if (reduction) {
+      const readsSource = reduction.upstream === undefined ? [reduction.ref] : [];
       const upstreamDeps: Dependency[] =
         reduction.upstream === undefined
           ? []
@@ -75,6 +79,7 @@ export function buildStages(spec: ImageChainSpec, grids: ReadonlyMap<string, Gri
         steps: [],
         ...sized(grids.get(reduction.ref)!),
         deps: upstreamDeps,
+        sources: readsSource,
       });
       const reduce = add({
         name: `${step.name}.reduce`,
@@ -83,32 +88,54 @@ export function buildStages(spec: ImageChainSpec, grids: ReadonlyMap<string, Gri
         width: 1,
         height: 1,
         deps: [{ kind: "all", stage: partials }],
+        sources: [],
       });
       const deps: Dependency[] = [...upstreamDeps, { kind: "all", stage: reduce }];
       stageOf.set(
         step.name,
-        add({ name: step.name, kind: "tiles", steps: [step.name], ...sized(out), deps }),
+        add({
+          name: step.name,
+          kind: "tiles",
+          steps: [step.name],
+          ...sized(out),
+          deps,
+          sources: readsSource,
+        }),
       );
       continue;
     }
-    const upstreams = new Set(inputs.flatMap((i) => (i.upstream === undefined ? [] : [i.upstream])));
-    const [only] = upstreams;
-    const host = only === undefined ? undefined : drafts[only]!;
+    // Fuse into the latest upstream stage; the other upstreams (all earlier, on the same lattice since
+    // the step is pointwise) become pointwise dependencies of that stage: narrow dependencies pipeline.
+    const upstreams = [...new Set(inputs.flatMap((i) => (i.upstream === undefined ? [] : [i.upstream])))];
+    const hostIndex = upstreams.length ? Math.max(...upstreams) : -1;
+    const host = drafts[hostIndex];
+    const sourceRefs = inputs.flatMap((i) => (i.upstream === undefined ? [i.ref] : []));
     const fusable =
-      upstreams.size === 1 &&
+      host !== undefined &&
       inputs.every((i) => i.footprint.kind === "pointwise") &&
-      host!.kind === "tiles" &&
-      host!.width === out.width &&
-      host!.height === out.height;
+      host.kind === "tiles" &&
+      host.width === out.width &&
+      host.height === out.height;
     if (fusable) {
-      host!.steps.push(step.name);
-      stageOf.set(step.name, only!);
+      host.steps.push(step.name);
+      host.sources.push(...sourceRefs.filter((r) => !host.sources.includes(r)));
+      for (const u of upstreams) {
+        const known = host.deps.some(
+          (d) => d.stage === u && d.kind === "footprint" && d.footprint.kind === "pointwise",
+        );
+        if (u !== hostIndex && !known) host.deps.push({ kind: "footprint", stage: u, footprint: POINTWISE });
+      }
+      stageOf.set(step.name, hostIndex);
       continue;
     }
     const deps = inputs.flatMap((i): Dependency[] =>
       i.upstream === undefined ? [] : [{ kind: "footprint", stage: i.upstream, footprint: i.footprint }],
     );
-    stageOf.set(step.name, add({ name: step.name, kind: "tiles", steps: [step.name], ...sized(out), deps }));
+    const sources = [...new Set(sourceRefs)];
+    stageOf.set(
+      step.name,
+      add({ name: step.name, kind: "tiles", steps: [step.name], ...sized(out), deps, sources }),
+    );
   }
 
   const levelsOf = new Map<string, number[]>();
@@ -128,6 +155,7 @@ export function buildStages(spec: ImageChainSpec, grids: ReadonlyMap<string, Gri
           width,
           height,
           deps: [{ kind: "children", stage: below }],
+          sources: [],
           index: level,
         }),
       );
@@ -144,6 +172,7 @@ export function buildStages(spec: ImageChainSpec, grids: ReadonlyMap<string, Gri
       width: 1,
       height: 1,
       deps,
+      sources: [],
       index: j,
     });
   });
