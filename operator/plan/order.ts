@@ -1,11 +1,14 @@
 import type { Dag } from "./dag.ts";
 import type { Lanes } from "./lanes.ts";
 
+/** Tasks a lane runs per turn, like a pod's batch; also keeps each turn's memory accesses close together. */
+const BATCH = 64;
+
 /**
- * The reference execution: every lane runs one task at a time, always the ready task of its deepest
- * stage (push a tile as far down as its dependencies allow), oldest first within a stage (the Hilbert
- * order), and deletes a tile as soon as its last consumer has run. Gives a topological order of all
- * tasks and the peak number of tiles held on one lane's volume.
+ * The reference execution: lanes take turns running a batch of tasks, one at a time, always the ready
+ * task of its deepest stage (push a tile as far down as its dependencies allow), oldest first within a
+ * stage (the Hilbert order), deleting a tile as soon as its last consumer has run. Gives a topological
+ * order of all tasks and the peak number of tiles held on one lane's volume.
  */
 export interface Execution {
   readonly order: Uint32Array;
@@ -51,25 +54,26 @@ export function depthFirstExecution(dag: Dag, lanes: Lanes): Execution {
   while (done < total) {
     const before = done;
     for (let lane = 0; lane < L; lane++) {
-      if (queued[lane] === 0) continue;
-      const row = lane * stageCount;
-      let stage = deepest[lane]!;
-      while (head[row + stage] === -1) stage--;
-      const q = row + stage;
-      const t = head[q]!;
-      head[q] = next[t]!;
-      if (head[q] === -1) tail[q] = -1;
-      deepest[lane] = stage;
-      queued[lane]!--;
-      order[done++] = t;
-      if (local[t] === 1 && ++held[lane]! > peak) peak = held[lane]!;
-      for (let e = consumerStart[t]!, end = consumerStart[t + 1]!; e < end; e++) {
-        const c = consumers[e]!;
-        if (--waiting[c]! === 0) push(c);
-      }
-      for (let e = depStart[t]!, end = depStart[t + 1]!; e < end; e++) {
-        const d = deps[e]!;
-        if (--unread[d]! === 0 && local[d] === 1) held[laneOf[d]!]!--;
+      for (let k = 0; k < BATCH && queued[lane]! > 0; k++) {
+        const row = lane * stageCount;
+        let stage = deepest[lane]!;
+        while (head[row + stage] === -1) stage--;
+        const q = row + stage;
+        const t = head[q]!;
+        head[q] = next[t]!;
+        if (head[q] === -1) tail[q] = -1;
+        deepest[lane] = stage;
+        queued[lane]!--;
+        order[done++] = t;
+        if (local[t] === 1 && ++held[lane]! > peak) peak = held[lane]!;
+        for (let e = consumerStart[t]!, end = consumerStart[t + 1]!; e < end; e++) {
+          const c = consumers[e]!;
+          if (--waiting[c]! === 0) push(c);
+        }
+        for (let e = depStart[t]!, end = depStart[t + 1]!; e < end; e++) {
+          const d = deps[e]!;
+          if (--unread[d]! === 0 && local[d] === 1) held[laneOf[d]!]!--;
+        }
       }
     }
     if (done === before) throw new Error("the task graph has a cycle: no task is ready");

@@ -30,13 +30,17 @@ describe("progress bitmaps", () => {
     expect(decodeBitmap(text, bits.length)).toEqual(bits);
   });
 
+  // Fixed vectors: the format is part of the status contract. Runs 0,1 and 2,3, deflated (raw), base64url.
   it.each([
-    ["", 0, new Uint8Array(0)],
-    ["AAE", 1, Uint8Array.of(1)], // zero clear bits, then one set bit
+    ["AwA", 0, new Uint8Array(0)],
+    ["Y2AEAA", 1, Uint8Array.of(1)],
+    ["Y2IGAA", 5, Uint8Array.of(0, 0, 1, 1, 1)],
   ])("decodes %j into %i bits", (text, n, bits) => {
     expect(decodeBitmap(text, n)).toEqual(bits);
     expect(encodeBitmap(bits)).toBe(text);
   });
+
+  it("rejects what is not a bitmap", () => expect(() => decodeBitmap("not-deflate", 3)).toThrow(RangeError));
 
   it("rejects runs that do not add up to the length", () => {
     expect(() => decodeBitmap(encodeBitmap(new Uint8Array(10)), 11)).toThrow(/cover 10 of 11/);
