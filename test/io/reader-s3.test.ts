@@ -24,6 +24,12 @@ function counting(inner: ByteSource): ByteSource & { gets: ByteRange[] } {
   return { ...inner, gets, read: (ranges, signal) => (gets.push(...ranges), inner.read(ranges, signal)) };
 }
 
+function cropBand(a: TypedArray, width: number, x: number, y: number, w: number, h: number): TypedArray {
+  const out = a.slice(0, w * h);
+  for (let r = 0; r < h; r++) out.set(a.subarray((y + r) * width + x, (y + r) * width + x + w), r * w);
+  return out;
+}
+
 const bytes = (a: TypedArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.skipIf(!hasGdal && !process.env.CI)("reading a COG from S3 (s3rver)", () => {
@@ -85,6 +91,25 @@ describe.skipIf(!hasGdal && !process.env.CI)("reading a COG from S3 (s3rver)", (
     const before = uncached.gets.length;
     await plain.readWindow({ x: 0, y: 0, width: W, height: H });
     expect(uncached.gets.length - before).toBe(tiles);
+  });
+
+  test("decoded blocks are reused by later windows (halos, neighbours) until the cache bound", async () => {
+    const raw = counting(s3Source(URI, s3.options));
+    const reader = await openFromSource(raw, { fullCogCheck: false });
+    const tile = { x: 128, y: 128, width: 128, height: 128 };
+    const withHalo = { x: 120, y: 120, width: 144, height: 144 }; // touches 9 tiles
+    const first = await reader.readWindow(withHalo);
+    const before = raw.gets.length;
+    const again = await reader.readWindow(tile, { bands: [3] });
+    expect(raw.gets.length).toBe(before);
+    expect(bytes(again.bands[0]!).equals(bytes(cropBand(first.bands[2]!, 144, 8, 8, 128, 128)))).toBe(true);
+
+    const uncached = counting(s3Source(URI, s3.options));
+    const plain = await openFromSource(uncached, { fullCogCheck: false, decodedCacheBytes: 0 });
+    await plain.readWindow(withHalo);
+    const start = uncached.gets.length;
+    await plain.readWindow(tile);
+    expect(uncached.gets.length - start).toBe(1);
   });
 
   test("missing object: not-found; unknown credentials: access-denied", async () => {

@@ -267,14 +267,20 @@ describe.skipIf(!hasGdal && !process.env.CI)("reader equals GDAL", () => {
     await reader.close();
   });
 
-  test("an aborted signal stops open and read", async () => {
+  test("an aborted signal stops open and read, and does not fail another read of the same blocks", async () => {
     const ac = new AbortController();
     ac.abort();
     await expect(openRaster(path("uint8 none striped"), { signal: ac.signal })).rejects.toThrow(/abort/i);
     const reader = await openRaster(path("COG with overviews"));
-    await expect(
-      reader.readWindow({ x: 0, y: 0, width: 1200, height: 900 }, { signal: ac.signal }),
-    ).rejects.toThrow(/abort/i);
+    const all = { x: 0, y: 0, width: 1200, height: 900 };
+    await expect(reader.readWindow(all, { signal: ac.signal })).rejects.toThrow(/abort/i);
+
+    const later = new AbortController();
+    const aborted = reader.readWindow(all, { signal: later.signal });
+    const other = reader.readWindow(all);
+    later.abort();
+    await expect(aborted).rejects.toThrow(/abort/i);
+    expectSame(await other, await readWithGdal(path("COG with overviews")));
     await reader.close();
   });
 });

@@ -1,5 +1,6 @@
 import { IoError } from "../errors.ts";
 import type { ByteRange, ByteSource } from "./byte-source.ts";
+import { PromiseLru } from "./promise-lru.ts";
 
 export interface CacheOptions {
   /** Bytes per cached block; reads are aligned to blocks. */
@@ -34,34 +35,7 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
   const { blockSize, maxBytes, gapBytes, maxRequestBytes, bypassBytes } = { ...DEFAULTS, ...options };
   const gapBlocks = Math.floor(gapBytes / blockSize);
   const runBlocks = Math.max(1, Math.floor(maxRequestBytes / blockSize));
-  const blocks = new Map<number, Promise<Uint8Array>>();
-  const sizes = new Map<number, number>();
-  let cachedBytes = 0;
-
-  const remember = (index: number, bytes: Uint8Array) => {
-    if (!blocks.has(index)) return; // evicted or failed meanwhile
-    sizes.set(index, bytes.byteLength);
-    cachedBytes += bytes.byteLength;
-    for (const [old] of sizes) {
-      if (cachedBytes <= maxBytes) break;
-      cachedBytes -= sizes.get(old)!;
-      sizes.delete(old);
-      blocks.delete(old);
-    }
-  };
-
-  const touch = (index: number): Promise<Uint8Array> | undefined => {
-    const hit = blocks.get(index);
-    if (hit && sizes.has(index)) {
-      // Move to the young end of both maps (Map iteration order is the LRU order).
-      blocks.delete(index);
-      blocks.set(index, hit);
-      const n = sizes.get(index)!;
-      sizes.delete(index);
-      sizes.set(index, n);
-    }
-    return hit;
-  };
+  const blocks = new PromiseLru<number, Uint8Array>(maxBytes, (b) => b.byteLength);
 
   const fetchRuns = (missing: number[], total: number, signal?: AbortSignal) => {
     const runs: { first: number; last: number }[] = [];
@@ -82,10 +56,6 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
           return bufs[r]!.slice(start, start + blockSize);
         });
         blocks.set(index, block);
-        block.then(
-          (bytes) => remember(index, bytes),
-          () => blocks.delete(index),
-        );
       }
     });
   };
@@ -142,7 +112,7 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
         const last = Math.floor((r.offset + r.length - 1) / blockSize);
         for (let index = Math.floor(r.offset / blockSize); index <= last; index++) needed.add(index);
       }
-      const missing = [...needed].filter((index) => !touch(index)).sort((a, b) => a - b);
+      const missing = [...needed].filter((index) => !blocks.get(index)).sort((a, b) => a - b);
       if (missing.length > 0) fetchRuns(missing, total, signal);
       // Take the promises now: a long read may evict its own first blocks before it assembles.
       const pending = [...needed].map((index) => [index, blocks.get(index)!] as const);

@@ -1,6 +1,7 @@
 import { IoError } from "../errors.ts";
 import { type Block, type TypedArray, typedArrayFor, type Window } from "../raster.ts";
 import type { ByteRange, ByteSource } from "../source/byte-source.ts";
+import type { PromiseLru } from "../source/promise-lru.ts";
 import type { Codec } from "./codecs/codec.ts";
 import type { TiffImage } from "./ifd-image.ts";
 import { blockRows, decodeBlock } from "./reader-decode.ts";
@@ -8,10 +9,14 @@ import { blockRows, decodeBlock } from "./reader-decode.ts";
 export interface WindowRead {
   readonly src: ByteSource;
   readonly image: TiffImage;
+  /** Level of `image` (0 = full resolution), part of the decoded-block cache key. */
+  readonly level: number;
   readonly codec: Codec;
   readonly littleEndian: boolean;
   /** Value for pixels of sparse blocks (byte count 0); 0 when the file declares no nodata. */
   readonly fill: number;
+  /** Decoded blocks by "level:index", shared by the reads of one reader (neighbouring windows, halos). */
+  readonly decoded: PromiseLru<string, TypedArray>;
 }
 
 interface BlockJob {
@@ -23,9 +28,9 @@ interface BlockJob {
 }
 
 /**
- * Read a window of 0-based `bands`: fetch every intersecting block in one (coalesced) source read,
- * decode them concurrently (Deflate on the thread pool), and copy each decoded block's rows into
- * the output as soon as it is ready, so decoded blocks do not pile up.
+ * Read a window of 0-based `bands`: fetch every intersecting block that is not already decoded in
+ * one (coalesced) source read, decode them concurrently (Deflate on the thread pool), and copy each
+ * block's rows into the output as soon as it is ready.
  */
 export async function readImageWindow(
   read: WindowRead,
@@ -33,7 +38,7 @@ export async function readImageWindow(
   bands: readonly number[],
   signal?: AbortSignal,
 ): Promise<Block> {
-  const { src, image } = read;
+  const { image } = read;
   const out = bands.map(() => typedArrayFor(image.dataType, win.width * win.height));
   if (read.fill !== 0) for (const a of out) a.fill(read.fill);
 
@@ -56,19 +61,46 @@ export async function readImageWindow(
     }
   }
   const stored = jobs.filter((j) => image.byteCounts[j.index]! > 0 && image.offsets[j.index]! > 0);
-  const ranges: ByteRange[] = stored.map((j) => ({
-    offset: image.offsets[j.index]!,
-    length: image.byteCounts[j.index]!,
-  }));
-  const raws = await src.read(ranges, signal);
+  const blocks = stored.map((job) => read.decoded.get(`${read.level}:${job.index}`));
+  const missing = stored.filter((_, i) => !blocks[i]);
+  if (missing.length > 0) {
+    const fetched = fetchAndDecode(read, missing, signal);
+    missing.forEach((job, i) => read.decoded.set(`${read.level}:${job.index}`, fetched[i]!));
+    let m = 0;
+    blocks.forEach((b, i) => (blocks[i] = b ?? fetched[m++]));
+  }
   await Promise.all(
     stored.map(async (job, i) => {
-      const samples = await decodeBlock(image, read.codec, raws[i]!, job.index, read.littleEndian, src.uri);
+      let samples: TypedArray;
+      try {
+        samples = await blocks[i]!;
+      } catch (e) {
+        // A block shared with a read that was aborted must not fail this one: fetch it again.
+        if (signal?.aborted || (e as Error | undefined)?.name !== "AbortError") throw e;
+        samples = await fetchAndDecode(read, [job], signal)[0]!;
+      }
       signal?.throwIfAborted();
       copyBlock(image, samples, job, win, out);
     }),
   );
   return { width: win.width, height: win.height, dataType: image.dataType, bands: out };
+}
+
+/** One source read for all the blocks, then one decode promise per block. */
+function fetchAndDecode(
+  read: WindowRead,
+  jobs: readonly BlockJob[],
+  signal?: AbortSignal,
+): Promise<TypedArray>[] {
+  const { image, src } = read;
+  const ranges: ByteRange[] = jobs.map((j) => ({
+    offset: image.offsets[j.index]!,
+    length: image.byteCounts[j.index]!,
+  }));
+  const raws = src.read(ranges, signal);
+  return jobs.map(async (job, i) =>
+    decodeBlock(image, read.codec, (await raws)[i]!, job.index, read.littleEndian, src.uri),
+  );
 }
 
 function copyBlock(

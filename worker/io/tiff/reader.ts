@@ -5,11 +5,13 @@ import {
   type DataType,
   type GeoTransform,
   isIntegerType,
+  type TypedArray,
   type Window,
 } from "../raster.ts";
 import type { S3Options } from "../s3.ts";
 import type { ByteSource } from "../source/byte-source.ts";
 import { openSource } from "../source/open-source.ts";
+import { PromiseLru } from "../source/promise-lru.ts";
 import { type CogCheck, checkCogLayout } from "./cog-layout-check.ts";
 import { crsOf, geoKeys, geoTransformOf, nodataOf } from "./geokeys.ts";
 import { readHeader, readIfds } from "./ifd.ts";
@@ -67,7 +69,11 @@ export interface OpenRasterOptions {
   readonly signal?: AbortSignal;
   /** Run the COG check's per-block leader/trailer checks; by default only for local files, like GDAL's validator. */
   readonly fullCogCheck?: boolean;
+  /** Bound on the decoded blocks kept for later windows (neighbours, halos); 0 keeps none. */
+  readonly decodedCacheBytes?: number;
 }
+
+const DECODED_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Open a GeoTIFF by URI (file path, file://, s3://, http(s)://) through a block-cached source.
@@ -147,6 +153,10 @@ export async function openFromSource(src: ByteSource, opts: OpenRasterOptions = 
     rpc: rpcOf(tags),
   };
   const fill = fillValue(nodata, main.dataType);
+  const decoded = new PromiseLru<string, TypedArray>(
+    opts.decodedCacheBytes ?? DECODED_CACHE_BYTES,
+    (a) => a.byteLength,
+  );
 
   return {
     info,
@@ -159,7 +169,7 @@ export async function openFromSource(src: ByteSource, opts: OpenRasterOptions = 
       const bands = (ropts.bands ?? range(main.samplesPerPixel)).map((b) => b - 1);
       checkRequest(image, window, bands, uri, level);
       return readImageWindow(
-        { src, image, codec: levelCodecs[level]!, littleEndian: header.littleEndian, fill },
+        { src, image, level, codec: levelCodecs[level]!, littleEndian: header.littleEndian, fill, decoded },
         window,
         bands,
         ropts.signal,
