@@ -16,25 +16,31 @@ export interface Ifd {
   readonly tags: ReadonlyMap<number, TagValue>;
 }
 
-/** Bytes per value of each TIFF field type (TIFF 6 + BigTIFF). */
-const TYPE_SIZES: Readonly<Record<number, number>> = {
-  1: 1,
-  2: 1,
-  3: 2,
-  4: 4,
-  5: 8,
-  6: 1,
-  7: 1,
-  8: 2,
-  9: 4,
-  10: 8,
-  11: 4,
-  12: 8,
-  13: 4,
-  16: 8,
-  17: 8,
-  18: 8,
+interface FieldType {
+  readonly size: number;
+  read(view: DataView, at: number, littleEndian: boolean): number;
+}
+
+/** TIFF 6 and BigTIFF field types by code: bytes per value and how to read one (ASCII is decoded apart). */
+const FIELD_TYPES: Readonly<Record<number, FieldType>> = {
+  1: { size: 1, read: (v, p) => v.getUint8(p) }, // BYTE
+  2: { size: 1, read: (v, p) => v.getUint8(p) }, // ASCII
+  3: { size: 2, read: (v, p, le) => v.getUint16(p, le) }, // SHORT
+  4: { size: 4, read: (v, p, le) => v.getUint32(p, le) }, // LONG
+  5: { size: 8, read: (v, p, le) => v.getUint32(p, le) / v.getUint32(p + 4, le) }, // RATIONAL
+  6: { size: 1, read: (v, p) => v.getInt8(p) }, // SBYTE
+  7: { size: 1, read: (v, p) => v.getUint8(p) }, // UNDEFINED
+  8: { size: 2, read: (v, p, le) => v.getInt16(p, le) }, // SSHORT
+  9: { size: 4, read: (v, p, le) => v.getInt32(p, le) }, // SLONG
+  10: { size: 8, read: (v, p, le) => v.getInt32(p, le) / v.getInt32(p + 4, le) }, // SRATIONAL
+  11: { size: 4, read: (v, p, le) => v.getFloat32(p, le) }, // FLOAT
+  12: { size: 8, read: (v, p, le) => v.getFloat64(p, le) }, // DOUBLE
+  13: { size: 4, read: (v, p, le) => v.getUint32(p, le) }, // IFD
+  16: { size: 8, read: (v, p, le) => Number(v.getBigUint64(p, le)) }, // LONG8
+  17: { size: 8, read: (v, p, le) => Number(v.getBigInt64(p, le)) }, // SLONG8
+  18: { size: 8, read: (v, p, le) => Number(v.getBigUint64(p, le)) }, // IFD8
 };
+const ASCII = 2;
 
 const MAX_IFDS = 1000;
 
@@ -104,7 +110,7 @@ async function readIfd(
     const n = bigTiff
       ? Number(view.getBigUint64(at + 4, littleEndian))
       : view.getUint32(at + 4, littleEndian);
-    const size = TYPE_SIZES[type];
+    const size = FIELD_TYPES[type]?.size;
     if (size === undefined) continue; // unknown field types are skipped, as libtiff does
     const valueAt = at + (bigTiff ? 12 : 8);
     if (size * n <= (bigTiff ? 8 : 4)) inline.push({ tag, type, count: n, view, at: valueAt });
@@ -127,55 +133,13 @@ function dataView(bytes: Uint8Array): DataView {
 }
 
 function decodeValues(view: DataView, at: number, type: number, count: number, le: boolean): TagValue {
-  if (type === 2) {
+  if (type === ASCII) {
     const bytes = new Uint8Array(view.buffer, view.byteOffset + at, count);
     const end = bytes.indexOf(0);
     return new TextDecoder("latin1").decode(end < 0 ? bytes : bytes.subarray(0, end));
   }
+  const { size, read } = FIELD_TYPES[type]!;
   const out = new Array<number>(count);
-  const size = TYPE_SIZES[type]!;
-  for (let i = 0, p = at; i < count; i++, p += size) {
-    switch (type) {
-      case 1:
-      case 7:
-        out[i] = view.getUint8(p);
-        break;
-      case 6:
-        out[i] = view.getInt8(p);
-        break;
-      case 3:
-        out[i] = view.getUint16(p, le);
-        break;
-      case 8:
-        out[i] = view.getInt16(p, le);
-        break;
-      case 4:
-      case 13:
-        out[i] = view.getUint32(p, le);
-        break;
-      case 9:
-        out[i] = view.getInt32(p, le);
-        break;
-      case 5:
-        out[i] = view.getUint32(p, le) / view.getUint32(p + 4, le);
-        break;
-      case 10:
-        out[i] = view.getInt32(p, le) / view.getInt32(p + 4, le);
-        break;
-      case 11:
-        out[i] = view.getFloat32(p, le);
-        break;
-      case 12:
-        out[i] = view.getFloat64(p, le);
-        break;
-      case 16:
-      case 18:
-        out[i] = Number(view.getBigUint64(p, le));
-        break;
-      case 17:
-        out[i] = Number(view.getBigInt64(p, le));
-        break;
-    }
-  }
+  for (let i = 0, p = at; i < count; i++, p += size) out[i] = read(view, p, le);
   return out;
 }
