@@ -4,6 +4,7 @@
  * (/bin/true), then deletes them. Prints each phase's throughput and the API server's request
  * latency percentiles, so operator benches can tell whether the emulator is their bottleneck.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { startCluster } from "../test/cluster/cluster.ts";
 
@@ -77,6 +78,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const t0 = performance.now();
 await inParallel(pods, (i) =>
   request("POST", base, {
@@ -122,6 +125,9 @@ line("server time, create+run", createLatencies);
 line(`client round trip (${concurrency} in flight), create`, createRoundTrips);
 line("server time, delete", deleteLatencies);
 line(`client round trip (${concurrency} in flight), delete`, deleteRoundTrips);
+console.log(
+  `event loop delay (emulator and clients share it): p99 ${ms(loopDelay.percentile(99) / 1e6)}  max ${ms(loopDelay.max / 1e6)}`,
+);
 console.log(
   `scheduler passes ${cluster.scheduler.passes}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
 );

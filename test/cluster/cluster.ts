@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Faults } from "./faults.ts";
 import { Kubelet } from "./kubelet.ts";
+import { Launcher } from "./launcher.ts";
 import { collectOrphanedPods, registerNode, renewLease, type NodeSpec } from "./nodes.ts";
 import type { Images } from "./pod-setup.ts";
 import type { KubeObject } from "./resources.ts";
@@ -51,6 +52,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const scheduler = new Scheduler(api, storage);
   const kubelets = new Map<string, Kubelet>();
   const images = options.images ?? {};
+  const launcher = new Launcher();
 
   // Pod states are handed to kubelets after the write that made them, coalesced per pod.
   const pending = new Map<string, { node: string; pod: KubeObject | undefined }>();
@@ -87,6 +89,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         hostIp,
         podIp: (n) => `10.${244 + (index >> 8)}.${index & 255}.${n % 250}`,
         images,
+        launcher,
       }),
     );
   };
@@ -115,7 +118,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       if (flush) clearImmediate(flush);
       scheduler.stop();
       storage.stop();
-      await Promise.all([...kubelets.values()].map((k) => k.shutdown()));
+      for (const kubelet of kubelets.values()) kubelet.shutdown();
+      await launcher.stop();
       await server.stop();
       if (ownRoot) await rm(root, { recursive: true, force: true });
     },

@@ -3,12 +3,11 @@
  * process, reports Pending → Running → Succeeded/Failed with exit codes and reasons, restarts by
  * policy, and honours deletion with a grace period.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { now, type Api } from "./api.ts";
 import { ApiError } from "./errors.ts";
+import type { Launched, Launcher } from "./launcher.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import {
   commandLine,
@@ -35,7 +34,7 @@ type State =
 
 interface ContainerRun {
   readonly spec: Container;
-  child?: ChildProcess;
+  process?: Launched;
   state: State;
   lastState?: State;
   restartCount: number;
@@ -65,6 +64,7 @@ export interface KubeletOptions {
   readonly podIp: (n: number) => string;
   readonly hostIp: string;
   readonly images: Images;
+  readonly launcher: Launcher;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -91,12 +91,6 @@ export class Kubelet {
     return this.#o.node;
   }
 
-  get running(): number {
-    let n = 0;
-    for (const r of this.#runs.values()) for (const c of r.containers) if (c.child) n++;
-    return n;
-  }
-
   /** Called for every state of a pod bound to this node (undefined: the pod is gone). */
   sync(uid: string, pod: KubeObject | undefined): void {
     if (this.#frozen) return;
@@ -120,10 +114,10 @@ export class Kubelet {
   /** Kills a container's process as the kernel would; the exit is reported as given. */
   kill(uid: string, exit: { exitCode: number; reason: string }, container?: string): boolean {
     const run = this.#runs.get(uid);
-    const target = run?.containers.find((c) => c.child && (!container || c.spec.name === container));
-    if (!target?.child) return false;
+    const target = run?.containers.find((c) => c.process && (!container || c.spec.name === container));
+    if (!target?.process) return false;
     target.override = exit;
-    target.child.kill("SIGKILL");
+    target.process.kill("SIGKILL");
     return true;
   }
 
@@ -133,26 +127,17 @@ export class Kubelet {
     for (const run of [...this.#runs.values()]) this.#forget(run, "SIGKILL");
   }
 
-  /** Ends every process (emulator shutdown) and waits for them to exit. */
-  async shutdown(): Promise<void> {
-    const exits: Promise<unknown>[] = [];
+  /** Stops reporting and restarting (emulator shutdown: the launcher ends the processes). */
+  shutdown(): void {
     this.#frozen = true;
-    for (const run of this.#runs.values()) {
-      for (const c of run.containers) {
-        if (c.child && c.child.exitCode === null && c.child.signalCode === null) {
-          exits.push(new Promise((r) => c.child?.once("close", r)));
-        }
-      }
-      this.#forget(run, "SIGKILL");
-    }
-    await Promise.all(exits);
+    for (const run of [...this.#runs.values()]) this.#forget(run, "SIGKILL");
   }
 
   #forget(run: PodRun, signal: NodeJS.Signals): void {
     this.#runs.delete(run.uid);
     clearTimeout(run.killTimer);
     for (const t of run.restartTimers) clearTimeout(t);
-    for (const c of run.containers) c.child?.kill(signal);
+    for (const c of run.containers) c.process?.kill(signal);
   }
 
   #start(pod: KubeObject): void {
@@ -174,7 +159,6 @@ export class Kubelet {
       restartTimers: new Set(),
     };
     this.#runs.set(uid, run);
-    mkdirSync(join(run.dir, "logs"), { recursive: true });
     let volumes: Map<string, string>;
     try {
       volumes = prepareVolumes(this.#o.api.store, pod, this.#o.nodeDir, run.dir);
@@ -200,35 +184,26 @@ export class Kubelet {
       c.state = { waiting: { reason: e.reason, message: e.message } };
       return;
     }
-    const log = openSync(join(run.dir, "logs", `${c.spec.name}.log`), "a");
     const startedAt = now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: run.dir, env, stdio: ["ignore", log, log] });
-    closeSync(log);
-    c.child = child;
     c.state = { running: { startedAt } };
-    let reported = false;
-    const exited = (code: number, reason: string, message?: string) => {
-      if (reported) return;
-      reported = true;
-      c.child = undefined;
+    const log = join(run.dir, "logs", `${c.spec.name}.log`);
+    c.process = this.#o.launcher.start({ argv, cwd: run.dir, env, log }, (exit) => {
+      c.process = undefined;
       if (!this.#runs.has(run.uid) || this.#frozen) return;
       const override = c.override;
       c.override = undefined;
+      const code = exit.error ? 128 : exitCodeOf(exit.code, exit.signal);
+      const reason = exit.error ? "StartError" : code === 0 ? "Completed" : "Error";
       c.state = {
         terminated: {
           exitCode: override?.exitCode ?? code,
           reason: override?.reason ?? reason,
           startedAt,
           finishedAt: now(),
-          ...(message ? { message } : {}),
+          ...(exit.error ? { message: exit.error } : {}),
         },
       };
       this.#afterExit(run, c, pod, volumes);
-    };
-    child.on("error", (e) => exited(128, "StartError", e.message));
-    child.on("exit", (code, signal) => {
-      const exitCode = exitCodeOf(code, signal);
-      exited(exitCode, exitCode === 0 ? "Completed" : "Error");
     });
   }
 
@@ -249,19 +224,19 @@ export class Kubelet {
       run.restartTimers.add(timer);
     }
     this.#report(run);
-    if (run.terminating && run.containers.every((x) => !x.child)) this.#finishDeletion(pod, run);
+    if (run.terminating && run.containers.every((x) => !x.process)) this.#finishDeletion(pod, run);
   }
 
   #terminate(run: PodRun, pod: KubeObject): void {
     run.terminating = true;
     for (const t of run.restartTimers) clearTimeout(t);
     run.restartTimers.clear();
-    const live = run.containers.filter((c) => c.child);
+    const live = run.containers.filter((c) => c.process);
     if (live.length === 0) return this.#finishDeletion(pod, run);
-    for (const c of live) c.child?.kill("SIGTERM");
+    for (const c of live) c.process?.kill("SIGTERM");
     const grace = pod.metadata.deletionGracePeriodSeconds ?? 30;
     run.killTimer = setTimeout(() => {
-      for (const c of run.containers) c.child?.kill("SIGKILL");
+      for (const c of run.containers) c.process?.kill("SIGKILL");
     }, grace * 1000);
   }
 
@@ -305,7 +280,7 @@ export class Kubelet {
       podIP?: string;
     };
     const phase =
-      run.terminating && run.containers.every((c) => !c.child) && this.#phase(run) === "Running"
+      run.terminating && run.containers.every((c) => !c.process) && this.#phase(run) === "Running"
         ? "Failed"
         : this.#phase(run);
     run.phase = phase;
