@@ -55,3 +55,8 @@ export function assignLanes(stages: readonly Stage[], dag: Dag, count: number): 
   }
   return { count, laneOf, shared, local, crossLaneTiles };
 }
+
+/** The positions [first, end) of a stage's `n` tasks that fall to `lane`: the inverse of laneOfPosition. */
+export function laneRange(n: number, count: number, lane: number): readonly [number, number] {
+  return [Math.ceil((lane * n) / count), Math.ceil(((lane + 1) * n) / count)];
+}

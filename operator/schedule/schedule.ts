@@ -1,3 +1,4 @@
+import { laneRange } from "../plan/lanes.ts";
 import type { Plan } from "../plan/plan.ts";
 import { DELETED, DONE, PENDING, type Action, type ChainState } from "./types.ts";
 
@@ -6,6 +7,11 @@ export interface ScheduleOptions {
   readonly parallelism?: number;
   readonly tasksPerPod?: number;
   readonly suspend?: boolean;
+  /**
+   * Only look at these lanes for deletions and new batches (retries are always considered): for
+   * callers that know which lanes changed since their last call. Default: every lane.
+   */
+  readonly lanes?: readonly number[];
 }
 
 /**
@@ -24,8 +30,9 @@ export function schedule(
   const parallelism = options.parallelism ?? execution.parallelism;
   const tasksPerPod = options.tasksPerPod ?? execution.tasksPerPod;
   const suspended = options.suspend ?? suspend;
+  const lanes = options.lanes ?? Array.from({ length: plan.lanes.count }, (_, i) => i);
   const { tasks } = state;
-  const actions: Action[] = deletions(plan, tasks);
+  const actions: Action[] = deletions(plan, tasks, lanes);
 
   const assembles = plan.stages.flatMap((s, i) => (s.kind === "assemble" ? [plan.dag.stageStart[i]!] : []));
   if (assembles.every((t) => tasks[t] === DONE || tasks[t] === DELETED))
@@ -42,13 +49,15 @@ export function schedule(
     }
   }
   if (!suspended && running < parallelism) {
-    const reserved = new Set(state.batches.flatMap((b) => b.tasks));
+    // Tasks of running batches are not pending; those of batches waiting to retry are kept for them.
+    const reserved = new Set(state.batches.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
     const builder = new BatchBuilder(plan, tasks, reserved);
     const seq = [...state.nextBatch];
     // Round robin over lanes, so that every lane gets a pod before any lane gets a second one.
     for (let progress = true; progress && running < parallelism;) {
       progress = false;
-      for (let lane = 0; lane < plan.lanes.count && running < parallelism; lane++) {
+      for (const lane of lanes) {
+        if (running >= parallelism) break;
         const batch = builder.build(lane, tasksPerPod);
         if (batch.length === 0) continue;
         actions.push({
@@ -67,6 +76,18 @@ export function schedule(
   return actions;
 }
 
+/** The task ids of a lane: one contiguous range [first, end) per stage. */
+function laneTasks(plan: Plan, lane: number): [number, number][] {
+  const { stageStart } = plan.dag;
+  const ranges: [number, number][] = [];
+  for (let si = 0; si < stageStart.length - 1; si++) {
+    const start = stageStart[si]!;
+    const [first, end] = laneRange(stageStart[si + 1]! - start, plan.lanes.count, lane);
+    if (end > first) ranges.push([start + first, start + end]);
+  }
+  return ranges;
+}
+
 /**
  * A batch waiting to retry may have lost inputs since (a lane loss sent them back to be recomputed):
  * it restarts only once every input is done or made earlier in the batch.
@@ -83,67 +104,87 @@ function inputsReady(plan: Plan, tasks: Uint8Array, batch: readonly number[]): b
   return true;
 }
 
-/** Done tiles whose consumers are all done: delete them, grouped by lane. */
-function deletions(plan: Plan, tasks: Uint8Array): Action[] {
+/** Done tiles of these lanes whose consumers are all done: delete them, grouped by lane. */
+function deletions(plan: Plan, tasks: Uint8Array, lanes: readonly number[]): Action[] {
   const { consumerStart, consumers } = plan.dag;
-  const byLane = new Map<number, number[]>();
-  for (let t = 0; t < tasks.length; t++) {
-    const first = consumerStart[t]!;
-    const end = consumerStart[t + 1]!;
-    if (tasks[t] !== DONE || first === end) continue;
-    let finished = true;
-    for (let e = first; e < end && finished; e++) finished = tasks[consumers[e]!]! >= DONE;
-    if (!finished) continue;
-    const lane = plan.lanes.laneOf[t]!;
-    const list = byLane.get(lane) ?? [];
-    list.push(t);
-    byLane.set(lane, list);
+  const actions: Action[] = [];
+  for (const lane of [...lanes].sort((a, b) => a - b)) {
+    const list: number[] = [];
+    for (const [a, b] of laneTasks(plan, lane)) {
+      for (let t = a; t < b; t++) {
+        const first = consumerStart[t]!;
+        const end = consumerStart[t + 1]!;
+        if (tasks[t] !== DONE || first === end) continue;
+        let finished = true;
+        for (let e = first; e < end && finished; e++) finished = tasks[consumers[e]!]! >= DONE;
+        if (finished) list.push(t);
+      }
+    }
+    if (list.length) actions.push({ type: "DeleteTiles", lane, tasks: list });
   }
-  return [...byLane]
-    .sort(([a], [b]) => a - b)
-    .map(([lane, list]) => ({ type: "DeleteTiles", lane, tasks: list }));
+  return actions;
 }
 
 /**
  * Depth-first batches: take the ready task of the deepest stage (ties: the one whose inputs it is the
  * last reader of, so the most scratch is freed; then the lowest id), count it as done, and let its
- * same-lane consumers become ready, until the batch is full.
+ * same-lane consumers become ready, until the batch is full. Work is per lane and lazy, so a call
+ * costs what the lanes it builds for hold.
  */
 class BatchBuilder {
   private readonly plan: Plan;
   private readonly tasks: Uint8Array;
-  private readonly taken: Set<number>;
-  private readonly missing: Int32Array; // inputs not yet done (or taken), per task
-  private readonly unread: Int32Array; // consumers not yet done (or taken), per task
-  private readonly ready: Map<number, number[]>[]; // per lane: stage → ready task ids
+  private readonly reserved: ReadonlySet<number>;
+  private readonly taken = new Set<number>();
+  // Per task, 1 + inputs not done (nor taken) and 1 + readers not done (nor taken); 0 = not computed yet.
+  // Fresh typed arrays are zero pages until touched, so a call pays only for the lanes it looks at.
+  private readonly missing: Int32Array;
+  private readonly unread: Int32Array;
+  private readonly ready = new Map<number, Map<number, number[]>>(); // lane → stage → ready task ids
 
   constructor(plan: Plan, tasks: Uint8Array, reserved: ReadonlySet<number>) {
     this.plan = plan;
     this.tasks = tasks;
-    this.taken = new Set(reserved);
-    const { depStart, deps, consumerStart, consumers, stageStart } = plan.dag;
-    const n = tasks.length;
-    this.missing = new Int32Array(n);
-    this.unread = new Int32Array(n);
-    this.ready = Array.from({ length: plan.lanes.count }, () => new Map());
-    for (let si = 0; si < stageStart.length - 1; si++) {
-      for (let t = stageStart[si]!; t < stageStart[si + 1]!; t++) {
-        let m = 0;
-        for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (tasks[deps[e]!]! < DONE) m++;
-        let u = 0;
-        for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) if (tasks[consumers[e]!]! < DONE) u++;
-        this.missing[t] = m;
-        this.unread[t] = u;
-        if (m === 0 && tasks[t] === PENDING && !reserved.has(t)) this.enqueue(t, si);
-      }
-    }
+    this.reserved = reserved;
+    this.missing = new Int32Array(tasks.length);
+    this.unread = new Int32Array(tasks.length);
   }
 
-  private enqueue(t: number, stage: number): void {
-    const lane = this.ready[this.plan.lanes.laneOf[t]!]!;
-    const list = lane.get(stage);
-    if (list) list.push(t);
-    else lane.set(stage, [t]);
+  private missingOf(t: number): number {
+    if (this.missing[t] === 0) {
+      const { depStart, deps } = this.plan.dag;
+      let m = 1;
+      for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (this.tasks[deps[e]!]! < DONE) m++;
+      this.missing[t] = m;
+    }
+    return this.missing[t]! - 1;
+  }
+
+  private unreadOf(t: number): number {
+    if (this.unread[t] === 0) {
+      const { consumerStart, consumers } = this.plan.dag;
+      let u = 1;
+      for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++)
+        if (this.tasks[consumers[e]!]! < DONE) u++;
+      this.unread[t] = u;
+    }
+    return this.unread[t]! - 1;
+  }
+
+  private available(t: number): boolean {
+    return this.tasks[t] === PENDING && !this.reserved.has(t) && !this.taken.has(t);
+  }
+
+  private readyIn(lane: number): Map<number, number[]> {
+    let byStage = this.ready.get(lane);
+    if (byStage) return byStage;
+    byStage = new Map();
+    laneTasks(this.plan, lane).forEach(([a, b]) => {
+      const stage = this.stageOf(a);
+      for (let t = a; t < b; t++) if (this.available(t) && this.missingOf(t) === 0) push(byStage!, stage, t);
+    });
+    this.ready.set(lane, byStage);
+    return byStage;
   }
 
   private stageOf(t: number): number {
@@ -156,12 +197,12 @@ class BatchBuilder {
   private frees(t: number): number {
     const { depStart, deps } = this.plan.dag;
     let n = 0;
-    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (this.unread[deps[e]!] === 1) n++;
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (this.unreadOf(deps[e]!) === 1) n++;
     return n;
   }
 
   build(lane: number, size: number): number[] {
-    const ready = this.ready[lane]!;
+    const ready = this.readyIn(lane);
     const batch: number[] = [];
     const waitingOnBatch: number[] = [];
     const unlocked: number[] = [];
@@ -179,17 +220,17 @@ class BatchBuilder {
       if (list.length === 0) ready.delete(stage);
       batch.push(t);
       this.taken.add(t);
-      for (let e = depStart[t]!; e < depStart[t + 1]!; e++) this.unread[deps[e]!]!--;
+      for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+        this.unreadOf(deps[e]!);
+        this.unread[deps[e]!]!--;
+      }
       for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) {
         const c = consumers[e]!;
+        const m = this.missingOf(c) - 1;
+        this.missing[c]!--;
         waitingOnBatch.push(c);
-        if (
-          --this.missing[c]! === 0 &&
-          this.tasks[c] === PENDING &&
-          !this.taken.has(c) &&
-          this.plan.lanes.laneOf[c] === lane
-        ) {
-          this.enqueue(c, this.stageOf(c));
+        if (m === 0 && this.available(c) && this.plan.lanes.laneOf[c] === lane) {
+          push(ready, this.stageOf(c), c);
           unlocked.push(c);
         }
       }
@@ -205,4 +246,10 @@ class BatchBuilder {
     }
     return batch;
   }
+}
+
+function push(byStage: Map<number, number[]>, stage: number, t: number): void {
+  const list = byStage.get(stage);
+  if (list) list.push(t);
+  else byStage.set(stage, [t]);
 }

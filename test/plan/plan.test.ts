@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { laneRange } from "../../operator/plan/lanes.ts";
 import type { Plan } from "../../operator/plan/plan.ts";
 import { summarize } from "../../operator/plan/plan.ts";
 import { footprintRegion } from "../../worker/ops/footprint.ts";
@@ -152,9 +153,14 @@ describe("plan: properties over random chains", () => {
         const { laneOf, shared } = p.lanes;
         expect(laneOf.length).toBe(p.dag.depStart.length - 1);
         p.stages.forEach((_, si) => {
-          for (let t = p.dag.stageStart[si]! + 1; t < p.dag.stageStart[si + 1]!; t++) {
-            expect(laneOf[t]! - laneOf[t - 1]!).toBeGreaterThanOrEqual(0);
+          const start = p.dag.stageStart[si]!;
+          const n = p.dag.stageStart[si + 1]! - start;
+          for (let lane = 0; lane < lanes; lane++) {
+            const [first, end] = laneRange(n, lanes, lane);
+            for (let q = first; q < end; q++) expect(laneOf[start + q]).toBe(lane);
           }
+          for (let t = start + 1; t < start + n; t++)
+            expect(laneOf[t]! - laneOf[t - 1]!).toBeGreaterThanOrEqual(0);
         });
         for (let t = 0; t < laneOf.length; t++) {
           expect(laneOf[t]).toBeLessThan(lanes);

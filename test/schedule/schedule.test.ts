@@ -202,6 +202,8 @@ describe("schedule", () => {
     const plan = smallPlan();
     expect(starts(schedule(plan, initialState(20, 2), T0, { suspend: true }))).toEqual([]);
     expect(starts(schedule(plan, initialState(20, 2), T0, { parallelism: 1 }))).toHaveLength(1);
+    // Focused on one lane (a caller that knows only lane 1 changed): nothing starts elsewhere.
+    expect(starts(schedule(plan, initialState(20, 2), T0, { lanes: [1] })).map((a) => a.lane)).toEqual([1]);
     // More pods than lanes: a lane runs a second batch on its node.
     expect(starts(schedule(plan, initialState(20, 2), T0, { parallelism: 4, tasksPerPod: 2 }))).toHaveLength(
       4,
