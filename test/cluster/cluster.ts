@@ -2,6 +2,7 @@
  * A simulated cluster: the API server plus N nodes, a scheduler, a kubelet per node that runs
  * containers as local processes, a local-path provisioner, and the fault-injection API.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +101,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   for (const spec of specs) addNode(spec);
 
   const faults = new Faults({ server, storage, kubelets });
+  server.logSource = (pod, container) => {
+    const node = (pod.spec as { nodeName?: string }).nodeName;
+    if (!node) return undefined;
+    const file = join(storage.nodeDir(node), "pods", pod.metadata.uid ?? "", "logs", `${container}.log`);
+    return existsSync(file) ? readFileSync(file, "utf8") : undefined;
+  };
   const renew = setInterval(() => {
     for (const name of kubelets.keys()) if (!faults.isPartitioned(name)) renewLease(api, name);
   }, options.leaseRenewMs ?? 10_000);

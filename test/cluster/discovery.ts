@@ -98,7 +98,8 @@ export function resourceList(
       kind: "Eviction",
       verbs: ["create"],
     };
-    const extra = t.group === "" && t.plural === "pods" ? [binding, eviction] : [];
+    const log = { name: "pods/log", singularName: "", namespaced: true, kind: "Pod", verbs: ["get"] };
+    const extra = t.group === "" && t.plural === "pods" ? [binding, eviction, log] : [];
     return t.statusSubresource ? [main, status, ...extra] : [main, ...extra];
   });
   return {

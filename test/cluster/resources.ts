@@ -106,8 +106,9 @@ export function builtinTypes(): ResourceType[] {
       categories: ["all"],
       statusSubresource: true,
       columns: [
+        // Empty paths are computed cells (table.ts), as the API server's pod printer does.
         { name: "Ready", type: "string", jsonPath: "" },
-        { name: "Status", type: "string", jsonPath: ".status.phase" },
+        { name: "Status", type: "string", jsonPath: "" },
         { name: "Restarts", type: "integer", jsonPath: "" },
         { name: "Node", type: "string", jsonPath: ".spec.nodeName", priority: 1 },
       ],

@@ -45,9 +45,13 @@ export interface ApiServer {
   readonly watches: Watches;
   readonly faults: RequestFaults;
   readonly latenciesMs: number[];
+  /** Where `pods/{name}/log` reads a container's output (the simulated cluster sets it). */
+  logSource: LogSource | undefined;
   kubeconfig(namespace?: string): string;
   stop(): Promise<void>;
 }
+
+export type LogSource = (pod: KubeObject, container: string) => string | undefined;
 
 const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -188,6 +192,21 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         code: 201,
       });
     }
+    if (a.subresource === "log" && method === "GET") {
+      const pod = api.get(type, namespace, name);
+      const containers = ((pod.spec as { containers?: { name: string }[] }).containers ?? []).map(
+        (c) => c.name,
+      );
+      const container = query(url, "container") ?? containers[0] ?? "";
+      if (!containers.includes(container)) {
+        throw badRequest(`container ${container} is not valid for pod ${name}`);
+      }
+      const text = self.logSource?.(pod, container);
+      if (text === undefined) throw badRequest(`container "${container}" in pod "${name}" has no log`);
+      res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (a.subresource === "eviction" && method === "POST") {
       const options = (body as { deleteOptions?: DeleteOptions })?.deleteOptions ?? {};
       evict(api, namespace ?? "", name, options);
@@ -301,13 +320,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const port = (server.address() as AddressInfo).port;
   host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
-  return {
+  const self: ApiServer = {
     url,
     api,
     store,
     watches,
     faults,
     latenciesMs,
+    logSource: undefined,
     kubeconfig(namespace = "default") {
       return stringify({
         apiVersion: "v1",
@@ -326,4 +346,5 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return self;
 }
