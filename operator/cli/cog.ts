@@ -30,6 +30,7 @@ export async function cogCommand(argv: string[]): Promise<number> {
       tile: { type: "string", default: "512" },
       overviews: { type: "string", default: "auto" },
       resampling: { type: "string", default: "average" },
+      level: { type: "string", default: "6" },
     },
   });
   if (positionals.length !== 2) throw new UsageError("cog takes two URIs: imagechain cog <in-uri> <out-uri>");
@@ -41,6 +42,11 @@ export async function cogCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--tile must be a multiple of 16 between 16 and 4096, not '${values.tile}'`);
   }
 
+  const level = Number(values.level);
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new UsageError(`--level (the deflate level) must be 1..9, not '${values.level}'`);
+  }
+
   const input = await openRaster(toUri(positionals[0]!));
   const { info } = input;
   const writer = await createCogWriter({
@@ -50,6 +56,7 @@ export async function cogCommand(argv: string[]): Promise<number> {
     dataType: info.dataType,
     tileSize,
     compression,
+    level,
     crs: info.crs,
     geoTransform: info.geoTransform,
     nodata: info.nodata,

@@ -6,7 +6,8 @@ const USAGE = `usage: imagechain <command> [options]
 
 commands:
   info <uri> [--json]                      describe a GeoTIFF / COG (file path, file://, s3://, https://)
-  cog <in-uri> <out-uri> [--compression deflate|lzw|none] [--tile 512] [--overviews auto|none]
+  cog <in-uri> <out-uri> [--compression deflate|lzw|none] [--level 1..9] [--tile 512]
+      [--overviews auto|none] [--resampling average|nearest]
                                            rewrite any readable GeoTIFF as a Cloud-Optimized GeoTIFF
 
 S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
