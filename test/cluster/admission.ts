@@ -1,5 +1,5 @@
 /** Built-in defaulting and validation on create and update, per kind (what the API server's strategies do). */
-import type { StatusCause } from "./errors.ts";
+import { ApiError, type StatusCause } from "./errors.ts";
 import { equalJson, isObject, type JsonObject } from "./json.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 
@@ -94,10 +94,14 @@ function mutablePodSpec(spec: JsonObject): JsonObject {
   };
 }
 
-/** Applies create-time defaults; returns the object to store and the causes that reject it. */
+/**
+ * Applies create-time defaults; returns the object to store and the causes that reject it.
+ * `priorityOf` resolves a PriorityClass name to its value (the Priority admission plugin).
+ */
 export function admitCreate(
   type: ResourceType,
   object: KubeObject,
+  priorityOf: (name: string) => number | undefined,
 ): { object: KubeObject; causes: StatusCause[] } {
   if (type.group !== "" && type.group !== "coordination.k8s.io" && type.group !== "storage.k8s.io") {
     return { object, causes: [] };
@@ -105,6 +109,18 @@ export function admitCreate(
   switch (type.kind) {
     case "Pod": {
       const pod = defaultPod(object);
+      const spec = pod.spec as { priorityClassName?: string; priority?: number };
+      if (spec.priorityClassName) {
+        const value = priorityOf(spec.priorityClassName);
+        if (value === undefined) {
+          throw new ApiError(
+            403,
+            "Forbidden",
+            `pods "${pod.metadata.name ?? ""}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`,
+          );
+        }
+        spec.priority = value;
+      }
       return {
         object: { ...pod, status: { phase: "Pending", qosClass: "BestEffort", ...(pod.status as object) } },
         causes: validatePod(pod),

@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "./server.ts";
-import { kubeConfigOf, statusOf, until } from "./testing.ts";
+import { kubeConfigOf, requestJson, statusOf, until } from "./testing.ts";
 
 let server: ApiServer;
 let core: CoreV1Api;
@@ -137,6 +137,26 @@ describe("create, get, update", () => {
     expect(viaStatus.status?.phase).toBe("Running");
     expect(viaStatus.metadata?.labels).toEqual({ x: "y" });
     expect(viaStatus.metadata?.generation).toBe(2);
+  });
+
+  it("resolves a pod's priorityClassName to its priority, and refuses unknown classes", async () => {
+    const reply = await requestJson(server, "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", {
+      metadata: { name: "batch-high" },
+      value: 1000,
+    });
+    expect(reply.status).toBe(201);
+    const high = await core.createNamespacedPod({
+      namespace,
+      body: { ...pod("prio"), spec: { ...pod("prio").spec!, priorityClassName: "batch-high" } },
+    });
+    expect(high.spec?.priority).toBe(1000);
+    const unknown = await failure(
+      core.createNamespacedPod({
+        namespace,
+        body: { ...pod("prio-x"), spec: { ...pod("prio-x").spec!, priorityClassName: "nope" } },
+      }),
+    );
+    expect(unknown).toMatchObject({ code: 403, reason: "Forbidden" });
   });
 
   it("forbids changing immutable pod spec fields", async () => {

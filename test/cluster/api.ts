@@ -391,7 +391,10 @@ export class Api {
       admitted = result.object;
       causes = result.causes;
     } else if (!old) {
-      const result = admitCreate(type, object);
+      const result = admitCreate(type, object, (name) => {
+        const value = this.store.get("scheduling.k8s.io/priorityclasses", undefined, name)?.value;
+        return typeof value === "number" ? value : undefined;
+      });
       admitted = result.object;
       causes = result.causes;
     } else {

@@ -285,12 +285,16 @@ export class Kubelet {
         : this.#phase(run);
     run.phase = phase;
     const ready = run.containers.every((c) => "running" in c.state);
-    const condition = (type: string, ok: boolean) => ({
-      type,
-      status: ok ? "True" : "False",
-      lastProbeTime: null,
-      lastTransitionTime: now(),
-    });
+    const before = new Map(
+      (status.conditions ?? []).map((c) => [c.type, c as { status: string; lastTransitionTime?: string }]),
+    );
+    // A condition's lastTransitionTime moves only when its status does.
+    const condition = (type: string, ok: boolean) => {
+      const value = ok ? "True" : "False";
+      const old = before.get(type);
+      const at = old?.status === value ? (old.lastTransitionTime ?? now()) : now();
+      return { type, status: value, lastProbeTime: null, lastTransitionTime: at };
+    };
     const keep = (status.conditions ?? []).filter(
       (c) => !["Initialized", "Ready", "ContainersReady"].includes(c.type),
     );

@@ -158,6 +158,13 @@ export function builtinTypes(): ResourceType[] {
         { name: "VolumeBindingMode", type: "string", jsonPath: ".volumeBindingMode" },
       ],
     }),
+    builtin("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, {
+      shortNames: ["pc"],
+      columns: [
+        { name: "Value", type: "integer", jsonPath: ".value" },
+        { name: "Global-Default", type: "boolean", jsonPath: ".globalDefault" },
+      ],
+    }),
     builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, {
       shortNames: ["crd", "crds"],
       statusSubresource: true,

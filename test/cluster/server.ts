@@ -98,6 +98,19 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   for (const name of SYSTEM_NAMESPACES) {
     if (namespaces) api.create(namespaces, undefined, { metadata: { name } });
   }
+  const priorityClasses = registry.get("scheduling.k8s.io", "v1", "priorityclasses");
+  for (const [name, value] of [
+    ["system-cluster-critical", 2_000_000_000],
+    ["system-node-critical", 2_000_001_000],
+  ] as const) {
+    if (priorityClasses)
+      api.create(priorityClasses, undefined, {
+        apiVersion: "scheduling.k8s.io/v1",
+        kind: "PriorityClass",
+        metadata: { name },
+        value,
+      });
+  }
   let host = "";
 
   function serveResource(
