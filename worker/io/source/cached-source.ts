@@ -1,5 +1,5 @@
-import { IoError } from "../errors.ts";
 import type { ByteRange, ByteSource } from "./byte-source.ts";
+import { checkRange } from "./byte-source.ts";
 import { PromiseLru } from "./promise-lru.ts";
 
 export interface CacheOptions {
@@ -98,13 +98,7 @@ export function cachedSource(inner: ByteSource, options: CacheOptions = {}): Byt
       const needed = new Set<number>();
       const large: number[] = [];
       for (const [i, r] of ranges.entries()) {
-        if (r.offset < 0 || r.offset + r.length > total) {
-          throw new IoError(
-            "corrupt",
-            inner.uri,
-            `read of ${r.length} bytes at ${r.offset} goes past the end (${total} bytes)`,
-          );
-        }
+        checkRange(inner.uri, r, total);
         if (r.length >= bypassBytes) {
           large.push(i);
           continue;

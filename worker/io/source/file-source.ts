@@ -1,6 +1,7 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { IoError } from "../errors.ts";
 import type { ByteRange, ByteSource } from "./byte-source.ts";
+import { checkRange } from "./byte-source.ts";
 
 /** A local file; `path` is absolute, `uri` is what the user wrote (for messages). */
 export function fileSource(uri: string, path: string): ByteSource {
@@ -18,13 +19,7 @@ export function fileSource(uri: string, path: string): ByteSource {
   const readOne = async (range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> => {
     const { fh, size } = await opened();
     signal?.throwIfAborted();
-    if (range.offset < 0 || range.offset + range.length > size) {
-      throw new IoError(
-        "corrupt",
-        uri,
-        `read of ${range.length} bytes at ${range.offset} goes past the end of the file (${size} bytes)`,
-      );
-    }
+    checkRange(uri, range, size);
     const out = new Uint8Array(range.length);
     let done = 0;
     while (done < range.length) {

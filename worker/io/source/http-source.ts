@@ -1,5 +1,6 @@
 import { IoError } from "../errors.ts";
 import type { ByteRange, ByteSource } from "./byte-source.ts";
+import { checkRange } from "./byte-source.ts";
 
 /**
  * An http(s) resource read with Range requests. A server that ignores Range and answers 200 with the
@@ -48,13 +49,7 @@ export function httpSource(uri: string): ByteSource {
 
   const readOne = async (range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> => {
     const total = await sizeOf(signal);
-    if (range.offset < 0 || range.offset + range.length > total) {
-      throw new IoError(
-        "corrupt",
-        uri,
-        `read of ${range.length} bytes at ${range.offset} goes past the end (${total} bytes)`,
-      );
-    }
+    checkRange(uri, range, total);
     if (range.length === 0) return new Uint8Array(0);
     if (!whole) {
       const end = range.offset + range.length - 1;

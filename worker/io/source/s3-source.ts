@@ -2,6 +2,7 @@ import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { IoError } from "../errors.ts";
 import { parseS3Uri, s3Client, type S3Options, s3Error } from "../s3.ts";
 import type { ByteRange, ByteSource } from "./byte-source.ts";
+import { checkRange } from "./byte-source.ts";
 
 /** An S3 object read with ranged GETs; its size comes from one HEAD. */
 export function s3Source(uri: string, options: S3Options = {}): ByteSource {
@@ -22,13 +23,7 @@ export function s3Source(uri: string, options: S3Options = {}): ByteSource {
 
   const readOne = async (range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> => {
     const total = await sizeOf(signal);
-    if (range.offset < 0 || range.offset + range.length > total) {
-      throw new IoError(
-        "corrupt",
-        uri,
-        `read of ${range.length} bytes at ${range.offset} goes past the end of the object (${total} bytes)`,
-      );
-    }
+    checkRange(uri, range, total);
     if (range.length === 0) return new Uint8Array(0);
     try {
       const got = await client.send(

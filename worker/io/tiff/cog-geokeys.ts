@@ -2,7 +2,7 @@
 import type { Crs, GeoTransform } from "../raster.ts";
 import { isGeographicEpsg } from "./cog-epsg-geographic.ts";
 import type { TiffTag } from "./cog-ifd.ts";
-import { TAG } from "./cog-ifd.ts";
+import { Tag } from "./ifd-tags.ts";
 
 const GT_MODEL_TYPE = 1024;
 const GT_RASTER_TYPE = 1025;
@@ -21,11 +21,11 @@ export function geoTags(
   if (geoTransform) {
     const [x0, dx, rx, y0, ry, dy] = geoTransform;
     if (rx === 0 && ry === 0 && dy < 0) {
-      tags.push({ tag: TAG.ModelPixelScale, type: "DOUBLE", values: [dx, -dy, 0] });
-      tags.push({ tag: TAG.ModelTiepoint, type: "DOUBLE", values: [0, 0, 0, x0, y0, 0] });
+      tags.push({ tag: Tag.ModelPixelScale, type: "DOUBLE", values: [dx, -dy, 0] });
+      tags.push({ tag: Tag.ModelTiepoint, type: "DOUBLE", values: [0, 0, 0, x0, y0, 0] });
     } else {
       const matrix = [dx, rx, 0, x0, ry, dy, 0, y0, 0, 0, 0, 0, 0, 0, 0, 1];
-      tags.push({ tag: TAG.ModelTransformation, type: "DOUBLE", values: matrix });
+      tags.push({ tag: Tag.ModelTransformation, type: "DOUBLE", values: matrix });
     }
   }
   const keys: [number, number][] = [[GT_RASTER_TYPE, RASTER_PIXEL_IS_AREA]];
@@ -37,7 +37,7 @@ export function geoTags(
   if (crs.epsg !== null || geoTransform) {
     keys.sort((a, b) => a[0] - b[0]);
     const directory = [1, 1, 0, keys.length, ...keys.flatMap(([key, value]) => [key, 0, 1, value])];
-    tags.push({ tag: TAG.GeoKeyDirectory, type: "SHORT", values: directory });
+    tags.push({ tag: Tag.GeoKeyDirectory, type: "SHORT", values: directory });
   }
   return tags;
 }

@@ -1,29 +1,5 @@
 /** TIFF IFD encoding (ASCII values as UTF-8, as GDAL reads them) (classic and BigTIFF, little-endian): tag values inline when they fit, else after the IFD. */
 
-export const TAG = {
-  NewSubfileType: 254,
-  ImageWidth: 256,
-  ImageLength: 257,
-  BitsPerSample: 258,
-  Compression: 259,
-  Photometric: 262,
-  SamplesPerPixel: 277,
-  PlanarConfiguration: 284,
-  Predictor: 317,
-  TileWidth: 322,
-  TileLength: 323,
-  TileOffsets: 324,
-  TileByteCounts: 325,
-  ExtraSamples: 338,
-  SampleFormat: 339,
-  ModelPixelScale: 33550,
-  ModelTiepoint: 33922,
-  ModelTransformation: 34264,
-  GeoKeyDirectory: 34735,
-  GdalMetadata: 42112,
-  GdalNodata: 42113,
-} as const;
-
 export type TagType = "ASCII" | "SHORT" | "LONG" | "LONG8" | "DOUBLE";
 
 const TYPE_CODE: Record<TagType, number> = { ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12, LONG8: 16 };

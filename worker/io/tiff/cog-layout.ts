@@ -6,7 +6,8 @@
  */
 import { IoError } from "../errors.ts";
 import type { TiffTag } from "./cog-ifd.ts";
-import { TAG, ifdSize, writeIfd } from "./cog-ifd.ts";
+import { ifdSize, writeIfd } from "./cog-ifd.ts";
+import { Tag } from "./ifd-tags.ts";
 
 const GHOST_BODY =
   "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n" +
@@ -37,8 +38,8 @@ const MAX_CLASSIC = 0xffffffff;
 function levelTags(level: LevelLayoutInput, offsets: ArrayLike<number>, bigTiff: boolean): TiffTag[] {
   return [
     ...level.tags,
-    { tag: TAG.TileOffsets, type: bigTiff ? "LONG8" : "LONG", values: offsets },
-    { tag: TAG.TileByteCounts, type: "LONG", values: level.tileByteCounts },
+    { tag: Tag.TileOffsets, type: bigTiff ? "LONG8" : "LONG", values: offsets },
+    { tag: Tag.TileByteCounts, type: "LONG", values: level.tileByteCounts },
   ];
 }
 

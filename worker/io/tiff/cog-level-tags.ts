@@ -3,7 +3,7 @@ import { bytesPerSample, isIntegerType } from "../raster.ts";
 import type { ResolvedCogSpec } from "./cog-spec.ts";
 import { geoTags } from "./cog-geokeys.ts";
 import type { TiffTag } from "./cog-ifd.ts";
-import { TAG } from "./cog-ifd.ts";
+import { Tag } from "./ifd-tags.ts";
 import { COMPRESSION_CODE, predictorFor } from "./encode/tile-encoder.ts";
 
 const PHOTOMETRIC_MIN_IS_BLACK = 1;
@@ -38,37 +38,37 @@ export function levelTags(spec: ResolvedCogSpec, level: number): TiffTag[] {
   const spp = spec.bandCount;
   const sampleFormat = isIntegerType(spec.dataType) ? (spec.dataType.startsWith("u") ? 1 : 2) : 3;
   const tags: TiffTag[] = [
-    { tag: TAG.ImageWidth, type: "LONG", values: [width] },
-    { tag: TAG.ImageLength, type: "LONG", values: [height] },
+    { tag: Tag.ImageWidth, type: "LONG", values: [width] },
+    { tag: Tag.ImageLength, type: "LONG", values: [height] },
     {
-      tag: TAG.BitsPerSample,
+      tag: Tag.BitsPerSample,
       type: "SHORT",
       values: new Array<number>(spp).fill(bytesPerSample(spec.dataType) * 8),
     },
-    { tag: TAG.Compression, type: "SHORT", values: [COMPRESSION_CODE[spec.compression]] },
-    { tag: TAG.Photometric, type: "SHORT", values: [PHOTOMETRIC_MIN_IS_BLACK] },
-    { tag: TAG.SamplesPerPixel, type: "SHORT", values: [spp] },
-    { tag: TAG.PlanarConfiguration, type: "SHORT", values: [PLANAR_CONTIGUOUS] },
-    { tag: TAG.TileWidth, type: "LONG", values: [spec.tileSize] },
-    { tag: TAG.TileLength, type: "LONG", values: [spec.tileSize] },
-    { tag: TAG.SampleFormat, type: "SHORT", values: new Array<number>(spp).fill(sampleFormat) },
+    { tag: Tag.Compression, type: "SHORT", values: [COMPRESSION_CODE[spec.compression]] },
+    { tag: Tag.Photometric, type: "SHORT", values: [PHOTOMETRIC_MIN_IS_BLACK] },
+    { tag: Tag.SamplesPerPixel, type: "SHORT", values: [spp] },
+    { tag: Tag.PlanarConfiguration, type: "SHORT", values: [PLANAR_CONTIGUOUS] },
+    { tag: Tag.TileWidth, type: "LONG", values: [spec.tileSize] },
+    { tag: Tag.TileLength, type: "LONG", values: [spec.tileSize] },
+    { tag: Tag.SampleFormat, type: "SHORT", values: new Array<number>(spp).fill(sampleFormat) },
   ];
-  if (level > 0) tags.push({ tag: TAG.NewSubfileType, type: "LONG", values: [SUBFILE_REDUCED_IMAGE] });
+  if (level > 0) tags.push({ tag: Tag.NewSubfileType, type: "LONG", values: [SUBFILE_REDUCED_IMAGE] });
   const predictor = predictorFor(spec.compression, spec.dataType);
-  if (predictor !== 1) tags.push({ tag: TAG.Predictor, type: "SHORT", values: [predictor] });
+  if (predictor !== 1) tags.push({ tag: Tag.Predictor, type: "SHORT", values: [predictor] });
   if (spp > 1) {
     tags.push({
-      tag: TAG.ExtraSamples,
+      tag: Tag.ExtraSamples,
       type: "SHORT",
       values: new Array<number>(spp - 1).fill(EXTRA_SAMPLE_UNSPECIFIED),
     });
   }
   if (spec.nodata !== null)
-    tags.push({ tag: TAG.GdalNodata, type: "ASCII", values: formatNodata(spec.nodata) });
+    tags.push({ tag: Tag.GdalNodata, type: "ASCII", values: formatNodata(spec.nodata) });
   if (level === 0) {
     tags.push(...geoTags(spec.crs, spec.crsKind, spec.geoTransform));
     const xml = gdalMetadataXml(spec.metadata);
-    if (xml) tags.push({ tag: TAG.GdalMetadata, type: "ASCII", values: xml });
+    if (xml) tags.push({ tag: Tag.GdalMetadata, type: "ASCII", values: xml });
   }
   return tags;
 }

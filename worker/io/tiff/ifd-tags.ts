@@ -1,10 +1,11 @@
-/** TIFF / GeoTIFF / GDAL tag numbers that the reader interprets. */
+/** TIFF / GeoTIFF / GDAL tag numbers that the reader interprets and the COG writer emits. */
 export const Tag = {
   NewSubfileType: 254,
   ImageWidth: 256,
   ImageLength: 257,
   BitsPerSample: 258,
   Compression: 259,
+  Photometric: 262,
   StripOffsets: 273,
   SamplesPerPixel: 277,
   RowsPerStrip: 278,
@@ -15,6 +16,7 @@ export const Tag = {
   TileLength: 323,
   TileOffsets: 324,
   TileByteCounts: 325,
+  ExtraSamples: 338,
   SampleFormat: 339,
   ModelPixelScale: 33550,
   ModelTiepoint: 33922,
