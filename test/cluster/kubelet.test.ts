@@ -112,6 +112,47 @@ describe("kubelet", () => {
     expect(readFileSync(file, "utf8").trim()).toBe(`hello env s3cret ${file}`);
   });
 
+  it("runs init containers in order before the containers, and fails the pod when one fails under Never", async () => {
+    const withInit = (name: string, second: string) => {
+      const p = shellPod(name, "echo main >> /work/trace", {
+        volumeMounts: [{ name: "work", mountPath: "/work" }],
+      });
+      const spec = p.spec as Record<string, unknown>;
+      spec.volumes = [{ name: "work", hostPath: { path: `/trace/${name}` } }];
+      spec.initContainers = [
+        {
+          name: "first",
+          image: "shell",
+          args: ["echo first > /work/trace"],
+          volumeMounts: [{ name: "work", mountPath: "/work" }],
+        },
+        {
+          name: "second",
+          image: "shell",
+          args: [second],
+          volumeMounts: [{ name: "work", mountPath: "/work" }],
+        },
+      ];
+      return p;
+    };
+    const { api } = cluster.server;
+    api.create(types().pods, ns, withInit("init-ok", "echo second >> /work/trace"));
+    api.create(types().pods, ns, withInit("init-bad", "echo second >> /work/trace; exit 4"));
+    await until("both terminal", () => phase("init-ok") === "Succeeded" && phase("init-bad") === "Failed");
+    const trace = (name: string) => {
+      const node = (read(name)?.spec as { nodeName: string }).nodeName;
+      return readFileSync(join(cluster.storage.nodeDir(node), "host", "trace", name, "trace"), "utf8");
+    };
+    expect(trace("init-ok")).toBe("first\nsecond\nmain\n");
+    expect(trace("init-bad")).toBe("first\nsecond\n");
+    const init = (
+      read("init-bad")?.status as {
+        initContainerStatuses: { state: { terminated?: { exitCode: number } } }[];
+      }
+    ).initContainerStatuses;
+    expect(init.map((c) => c.state.terminated?.exitCode)).toEqual([0, 4]);
+  });
+
   it("keeps a pod Pending with ErrImagePull when its image is not mapped", async () => {
     cluster.server.api.create(types().pods, ns, {
       ...shellPod("noimage", "true"),

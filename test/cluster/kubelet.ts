@@ -48,6 +48,10 @@ interface PodRun {
   readonly name: string;
   readonly dir: string;
   readonly containers: ContainerRun[];
+  /** Init containers run one at a time, in order, before the containers start. */
+  readonly init: ContainerRun[];
+  initialized: boolean;
+  initFailed: boolean;
   readonly restartPolicy: string;
   phase: string;
   terminating: boolean;
@@ -65,6 +69,26 @@ export interface KubeletOptions {
   readonly hostIp: string;
   readonly images: Images;
   readonly launcher: Launcher;
+}
+
+function containerStatus(run: PodRun, c: ContainerRun): Record<string, unknown> {
+  return {
+    name: c.spec.name,
+    image: c.spec.image,
+    imageID: `emulator://${c.spec.image}`,
+    containerID: `emulator://${run.uid}/${c.spec.name}/${c.restartCount}`,
+    ready:
+      "running" in c.state ||
+      ("terminated" in c.state && run.init.includes(c) && c.state.terminated.exitCode === 0),
+    started: "running" in c.state,
+    restartCount: c.restartCount,
+    state: c.state,
+    lastState: c.lastState ?? {},
+  };
+}
+
+function all(run: PodRun): ContainerRun[] {
+  return [...run.init, ...run.containers];
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -114,7 +138,7 @@ export class Kubelet {
   /** Kills a container's process as the kernel would; the exit is reported as given. */
   kill(uid: string, exit: { exitCode: number; reason: string }, container?: string): boolean {
     const run = this.#runs.get(uid);
-    const target = run?.containers.find((c) => c.process && (!container || c.spec.name === container));
+    const target = run && all(run).find((c) => c.process && (!container || c.spec.name === container));
     if (!target?.process) return false;
     target.override = exit;
     target.process.kill("SIGKILL");
@@ -137,22 +161,33 @@ export class Kubelet {
     this.#runs.delete(run.uid);
     clearTimeout(run.killTimer);
     for (const t of run.restartTimers) clearTimeout(t);
-    for (const c of run.containers) c.process?.kill(signal);
+    for (const c of all(run)) c.process?.kill(signal);
   }
 
   #start(pod: KubeObject): void {
     const uid = pod.metadata.uid ?? "";
-    const spec = pod.spec as { containers: Container[]; restartPolicy?: string };
+    const spec = pod.spec as {
+      containers: Container[];
+      initContainers?: Container[];
+      restartPolicy?: string;
+    };
+    const init = spec.initContainers ?? [];
+    const fresh = (c: Container, reason: string): ContainerRun => ({
+      spec: c,
+      state: { waiting: { reason } },
+      restartCount: 0,
+    });
     const run: PodRun = {
       uid,
       namespace: pod.metadata.namespace ?? "",
       name: pod.metadata.name ?? "",
       dir: join(this.#o.nodeDir, "pods", uid),
-      containers: spec.containers.map((c) => ({
-        spec: c,
-        state: { waiting: { reason: "ContainerCreating" } },
-        restartCount: 0,
-      })),
+      containers: spec.containers.map((c) =>
+        fresh(c, init.length > 0 ? "PodInitializing" : "ContainerCreating"),
+      ),
+      init: init.map((c) => fresh(c, "PodInitializing")),
+      initialized: init.length === 0,
+      initFailed: false,
       restartPolicy: spec.restartPolicy ?? "Always",
       phase: "Pending",
       terminating: false,
@@ -164,15 +199,60 @@ export class Kubelet {
       volumes = prepareVolumes(this.#o.api.store, pod, this.#o.nodeDir, run.dir);
     } catch (e) {
       if (!(e instanceof SetupError)) throw e;
-      for (const c of run.containers) c.state = { waiting: { reason: e.reason, message: e.message } };
+      for (const c of all(run)) c.state = { waiting: { reason: e.reason, message: e.message } };
       this.#report(run);
       return;
     }
-    for (const c of run.containers) this.#launch(run, c, pod, volumes);
+    if (run.init.length > 0) this.#launchInit(run, 0, pod, volumes);
+    else this.#launchContainers(run, pod, volumes);
     this.#report(run);
   }
 
-  #launch(run: PodRun, c: ContainerRun, pod: KubeObject, volumes: Map<string, string>): void {
+  #launchContainers(run: PodRun, pod: KubeObject, volumes: Map<string, string>): void {
+    for (const c of run.containers)
+      this.#launch(run, c, pod, volumes, () => this.#afterExit(run, c, pod, volumes));
+  }
+
+  #launchInit(run: PodRun, i: number, pod: KubeObject, volumes: Map<string, string>): void {
+    const c = run.init[i];
+    this.#launch(run, c, pod, volumes, () => {
+      const code = "terminated" in c.state ? c.state.terminated.exitCode : 0;
+      if (code === 0) {
+        if (i + 1 < run.init.length) {
+          this.#launchInit(run, i + 1, pod, volumes);
+        } else {
+          run.initialized = true;
+          this.#launchContainers(run, pod, volumes);
+        }
+      } else if (run.restartPolicy === "Never" || run.terminating) {
+        run.initFailed = true;
+      } else {
+        this.#restartLater(run, c, () => this.#launchInit(run, i, pod, volumes));
+      }
+      this.#report(run);
+      if (run.terminating && all(run).every((x) => !x.process)) this.#finishDeletion(pod, run);
+    });
+  }
+
+  #restartLater(run: PodRun, c: ContainerRun, relaunch: () => void): void {
+    const timer = setTimeout(() => {
+      run.restartTimers.delete(timer);
+      if (!this.#runs.has(run.uid) || run.terminating) return;
+      c.lastState = c.state;
+      c.restartCount++;
+      relaunch();
+      this.#report(run);
+    }, RESTART_DELAY_MS);
+    run.restartTimers.add(timer);
+  }
+
+  #launch(
+    run: PodRun,
+    c: ContainerRun,
+    pod: KubeObject,
+    volumes: Map<string, string>,
+    after: () => void,
+  ): void {
     let argv: string[];
     let env: Record<string, string>;
     try {
@@ -203,7 +283,7 @@ export class Kubelet {
           ...(exit.error ? { message: exit.error } : {}),
         },
       };
-      this.#afterExit(run, c, pod, volumes);
+      after();
     });
   }
 
@@ -213,30 +293,24 @@ export class Kubelet {
       !run.terminating &&
       (run.restartPolicy === "Always" || (run.restartPolicy === "OnFailure" && code !== 0));
     if (restart) {
-      const timer = setTimeout(() => {
-        run.restartTimers.delete(timer);
-        if (!this.#runs.has(run.uid) || run.terminating) return;
-        c.lastState = c.state;
-        c.restartCount++;
-        this.#launch(run, c, pod, volumes);
-        this.#report(run);
-      }, RESTART_DELAY_MS);
-      run.restartTimers.add(timer);
+      this.#restartLater(run, c, () =>
+        this.#launch(run, c, pod, volumes, () => this.#afterExit(run, c, pod, volumes)),
+      );
     }
     this.#report(run);
-    if (run.terminating && run.containers.every((x) => !x.process)) this.#finishDeletion(pod, run);
+    if (run.terminating && all(run).every((x) => !x.process)) this.#finishDeletion(pod, run);
   }
 
   #terminate(run: PodRun, pod: KubeObject): void {
     run.terminating = true;
     for (const t of run.restartTimers) clearTimeout(t);
     run.restartTimers.clear();
-    const live = run.containers.filter((c) => c.process);
+    const live = all(run).filter((c) => c.process);
     if (live.length === 0) return this.#finishDeletion(pod, run);
     for (const c of live) c.process?.kill("SIGTERM");
     const grace = pod.metadata.deletionGracePeriodSeconds ?? 30;
     run.killTimer = setTimeout(() => {
-      for (const c of run.containers) c.process?.kill("SIGKILL");
+      for (const c of all(run)) c.process?.kill("SIGKILL");
     }, grace * 1000);
   }
 
@@ -258,6 +332,7 @@ export class Kubelet {
   }
 
   #phase(run: PodRun): string {
+    if (!run.initialized) return run.initFailed ? "Failed" : "Pending";
     const states = run.containers.map((c) => c.state);
     const pendingRestart = run.restartTimers.size > 0;
     if (states.every((s) => "terminated" in s) && !pendingRestart) {
@@ -280,7 +355,7 @@ export class Kubelet {
       podIP?: string;
     };
     const phase =
-      run.terminating && run.containers.every((c) => !c.process) && this.#phase(run) === "Running"
+      run.terminating && all(run).every((c) => !c.process) && this.#phase(run) === "Running"
         ? "Failed"
         : this.#phase(run);
     run.phase = phase;
@@ -309,21 +384,12 @@ export class Kubelet {
       startTime: status.startTime ?? now(),
       conditions: [
         ...keep,
-        condition("Initialized", true),
+        condition("Initialized", run.initialized),
         condition("Ready", ready && !run.terminating),
         condition("ContainersReady", ready),
       ],
-      containerStatuses: run.containers.map((c) => ({
-        name: c.spec.name,
-        image: c.spec.image,
-        imageID: `emulator://${c.spec.image}`,
-        containerID: `emulator://${run.uid}/${c.spec.name}/${c.restartCount}`,
-        ready: "running" in c.state,
-        started: "running" in c.state,
-        restartCount: c.restartCount,
-        state: c.state,
-        lastState: c.lastState ?? {},
-      })),
+      containerStatuses: run.containers.map((c) => containerStatus(run, c)),
+      ...(run.init.length > 0 ? { initContainerStatuses: run.init.map((c) => containerStatus(run, c)) } : {}),
     };
     this.#o.api.update(
       this.#pods,
