@@ -13,7 +13,7 @@ import { openSink } from "../worker/io/sink/open.ts";
 import { createCogWriter } from "../worker/io/tiff/cog-writer.ts";
 import { openRaster } from "../worker/io/tiff/reader.ts";
 import { writeSceneCog } from "../scripts/lib/write-scene.ts";
-import { measureCommand, onPath, repeat } from "./lib/measure.ts";
+import { type Measured, measureCommand, onPath, repeat } from "./lib/measure.ts";
 
 const SIZE = 4096;
 const TILE = 512;
@@ -97,9 +97,10 @@ console.log(
 console.log(
   `  write (encode + overviews)   ${med(writes).toFixed(2)} s   ${(mpx / med(writes)).toFixed(1)} Mpx/s`,
 );
-console.log(
-  `  imagechain cog (read+write)  ${convert.seconds.toFixed(2)} s   ${(mpx / convert.seconds).toFixed(1)} Mpx/s   peak RSS ${convert.peakRssMiB?.toFixed(0) ?? "n/a"} MiB`,
-);
+const describe = (m: Measured) =>
+  `${m.seconds.toFixed(2)} s   ${(mpx / m.seconds).toFixed(1)} Mpx/s   CPU ${m.cpuSeconds?.toFixed(2) ?? "n/a"} s   ` +
+  `peak RSS ${m.peakRssMiB?.toFixed(0) ?? "n/a"} MiB`;
+console.log(`  imagechain cog (read+write)  ${describe(convert)}`);
 if (onPath("gdal_translate")) {
   const gdalOut = join(dir, "gdal.tif");
   const gdal = repeat(RUNS, () => {
