@@ -126,10 +126,11 @@ function deletions(plan: Plan, tasks: Uint8Array, lanes: readonly number[]): Act
 }
 
 /**
- * Depth-first batches: take the ready task of the deepest stage (ties: the one whose inputs it is the
- * last reader of, so the most scratch is freed; then the lowest id), count it as done, and let its
- * same-lane consumers become ready, until the batch is full. Work is per lane and lazy, so a call
- * costs what the lanes it builds for hold.
+ * Depth-first batches: take the ready task of the deepest stage (ties: first a tile that other lanes
+ * wait for, so that no lane idles at its border; then the one whose inputs it is the last reader of, so
+ * the most scratch is freed; then the lowest id), count it as done, and let its same-lane consumers
+ * become ready, until the batch is full. Work is per lane and lazy, so a call costs what the lanes it
+ * builds for hold.
  */
 class BatchBuilder {
   private readonly plan: Plan;
@@ -213,7 +214,8 @@ class BatchBuilder {
       let best = 0;
       let bestFrees = -1;
       for (let i = 0; i < list.length && i < 64; i++) {
-        const f = this.frees(list[i]!);
+        // Shared tiles outrank any count of freed inputs (a task reads at most a few hundred tiles).
+        const f = this.plan.lanes.shared[list[i]!]! * 1e6 + this.frees(list[i]!);
         if (f > bestFrees || (f === bestFrees && list[i]! < list[best]!)) [best, bestFrees] = [i, f];
       }
       const t = list.splice(best, 1)[0]!;

@@ -28,12 +28,21 @@ export interface Observed {
 }
 
 /**
- * Apply one stimulus: a new state (the input is not modified) and the task transitions it caused.
- * Reports about a batch attempt that is no longer current are stale and change nothing.
+ * Apply stimuli in order: a new state (the input is not modified; the task array is copied once per
+ * call) and the task transitions they caused. Reports about a batch attempt that is no longer current
+ * are stale and change nothing.
  */
-export function observe(plan: Plan, state: ChainState, stimulus: Stimulus): Observed {
-  const tasks = state.tasks.slice();
+export function observe(plan: Plan, state: ChainState, stimuli: Stimulus | readonly Stimulus[]): Observed {
+  const list: readonly Stimulus[] = Array.isArray(stimuli) ? stimuli : [stimuli as Stimulus];
   const transitions: Transition[] = [];
+  const working: ChainState = { ...state, tasks: state.tasks.slice() };
+  const after = list.reduce((s, stimulus) => applyOne(plan, s, stimulus, transitions), working);
+  return { state: after === working ? state : after, transitions };
+}
+
+/** One stimulus on a state whose task array is this call's own copy (moved in place). */
+function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions: Transition[]): ChainState {
+  const { tasks } = state;
   const batchId = "batch" in stimulus ? stimulus.batch : null;
   const move = (task: number, to: TaskState): void => {
     const from = tasks[task] as TaskState;
@@ -45,12 +54,13 @@ export function observe(plan: Plan, state: ChainState, stimulus: Stimulus): Obse
     tasks[task] = to;
     transitions.push({ task, from, to, stimulus: stimulus.type, batch: batchId });
   };
-  const unchanged: Observed = { state, transitions: [] };
+  const unchanged = state;
   const current = state.batches.find((b) => b.id === batchId);
   const isCurrent = current !== undefined && "attempt" in stimulus && current.attempt === stimulus.attempt;
-  const withBatches = (batches: readonly Batch[], extra: Partial<ChainState> = {}): Observed => ({
-    state: { ...state, ...extra, tasks, batches },
-    transitions,
+  const withBatches = (batches: readonly Batch[], extra: Partial<ChainState> = {}): ChainState => ({
+    ...state,
+    ...extra,
+    batches,
   });
 
   switch (stimulus.type) {

@@ -1,0 +1,321 @@
+/**
+ * `npm run simulate -- --nodes 1000 --tiles 1000000 --failure-rate 0.05 --seed 1`: a deterministic
+ * discrete-event simulation of the scheduler on a cluster. The chain is examples/ndvi.yaml's (NDVI then a
+ * gaussian, COG output) on a square scene of about `tiles` tiles; one lane per node, one pod per node.
+ * Costs: pod start, per-task compute, reads of tiles made on another node; pods fail at random points
+ * (errors, evictions, node losses that take the lane's volume with them). The scheduler is the real
+ * one: schedule() decides, observe() records, a 1 s quantum batches the completions between calls.
+ * Prints makespan ÷ lower bound, cross-node share of intermediate reads, peak scratch per node and pods
+ * started per tile.
+ */
+import { parseArgs } from "node:util";
+import { plan as planChain, type Plan } from "../operator/plan/plan.ts";
+import { schedule } from "../operator/schedule/schedule.ts";
+import { observe } from "../operator/schedule/transitions.ts";
+import {
+  DONE,
+  initialState,
+  type ChainState,
+  type FailureReason,
+  type Stimulus,
+} from "../operator/schedule/types.ts";
+import { validateSpec } from "../operator/spec/validate.ts";
+import type { Window } from "../worker/io/raster.ts";
+import { footprintRegion } from "../worker/ops/footprint.ts";
+
+const COST = {
+  podStart: 8, // s, scheduling + image + process start
+  nodeReplace: 30, // s before a lane whose node died can start a pod on a fresh node
+  perStep: 0.4, // s of compute per fused step of a tile task
+  overview: 0.1, // s per overview tile
+  assemblePerTile: 0.0005, // s per tile streamed into the COG
+  remoteRead: 0.05, // s to fetch one input tile made on another node (shared scratch)
+  quantum: 1, // s: completions closer than this are reported together
+};
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: "string", default: "100" },
+    tiles: { type: "string", default: "10000" },
+    "failure-rate": { type: "string", default: "0.05" },
+    seed: { type: "string", default: "1" },
+    "tasks-per-pod": { type: "string", default: "64" },
+  },
+});
+const nodes = Number(values.nodes);
+const side = Math.max(1, Math.round(Math.sqrt(Number(values.tiles))));
+const failureRate = Number(values["failure-rate"]);
+const tasksPerPod = Number(values["tasks-per-pod"]);
+const random = mulberry32(Number(values.seed));
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function buildPlan(): Plan {
+  const checked = validateSpec({
+    sources: { scene: { uri: "s3://sim/scene.tif" } },
+    steps: [
+      {
+        name: "ndvi",
+        op: "bandmath",
+        inputs: { im: "scene" },
+        params: { expression: "(im.b4 - im.b3) / (im.b4 + im.b3)" },
+      },
+      {
+        name: "smooth",
+        op: "convolve",
+        inputs: { im: "ndvi" },
+        params: { kernel: { gaussian: { sigma: 1.5 } } },
+      },
+    ],
+    outputs: [{ step: "smooth", uri: "s3://sim/ndvi.tif" }],
+    tiling: { tileSize: 512 },
+    execution: { parallelism: nodes, tasksPerPod, retries: { limit: 10, backoffSeconds: 10 } },
+  });
+  if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+  const scene = { width: side * 512, height: side * 512, bands: 4, dataType: "uint16" as const };
+  const planned = planChain(checked.value, {
+    scene: {
+      ...scene,
+      geoTransform: [300000, 10, 0, 5000000, 0, -10],
+      crs: { epsg: 32631, wkt: null },
+      nodata: 0,
+    },
+  });
+  if (!planned.ok) throw new Error(JSON.stringify(planned.issues));
+  return planned.value;
+}
+
+const p = buildPlan();
+const n = p.dag.depStart.length - 1;
+const { depStart, deps, consumerStart, consumers, stageStart } = p.dag;
+const { laneOf, local } = p.lanes;
+
+// Per-task compute and the lower bound: max(critical path, total work / capacity), plus one pod start.
+const cost = new Float64Array(n);
+const assembling = new Uint8Array(n);
+p.stages.forEach((s, si) => {
+  for (let t = stageStart[si]!; t < stageStart[si + 1]!; t++) {
+    if (s.kind === "assemble") assembling[t] = 1;
+    cost[t] =
+      s.kind === "overview"
+        ? COST.overview
+        : s.kind === "assemble"
+          ? (depStart[t + 1]! - depStart[t]!) * COST.assemblePerTile
+          : COST.perStep * Math.max(1, s.steps.length);
+  }
+});
+const longest = new Float64Array(n);
+let totalWork = 0;
+for (let t = 0; t < n; t++) {
+  let before = 0;
+  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) before = Math.max(before, longest[deps[e]!]!);
+  longest[t] = before + cost[t]!;
+  totalWork += cost[t]!;
+}
+// The assembly reads every tile, so it starts only after all other work: its time adds to the rest's.
+const assembly = cost.reduce((sum, c, t) => sum + (assembling[t] ? c : 0), 0);
+const criticalPath = longest.reduce((a, b) => Math.max(a, b), 0);
+const capacityBound = (totalWork - assembly) / nodes + assembly;
+const bound = COST.podStart + Math.max(criticalPath, capacityBound);
+
+interface Pod {
+  readonly batch: string;
+  readonly lane: number;
+  readonly attempt: number;
+  readonly tasks: readonly number[];
+  readonly times: Float64Array; // completion time of each task that completes before the pod ends
+  readonly end: number;
+  readonly fate: FailureReason | null;
+  reported: number;
+}
+const pods = new Map<number, Pod>(); // by lane: one pod per node
+const wakes: number[] = [];
+const delay = new Float64Array(nodes);
+const held = new Int32Array(nodes);
+let peakHeld = 0;
+let podCount = 0;
+let readBytes = 0;
+let remoteBytes = 0;
+let state: ChainState = initialState(n, nodes);
+let now = 0;
+let focus = new Set(Array.from({ length: nodes }, (_, i) => i));
+
+function startPod(batch: string, lane: number, attempt: number, tasks: readonly number[]): void {
+  const fails = random() < failureRate;
+  const finished = fails ? Math.floor(random() * tasks.length) : tasks.length;
+  const roll = random();
+  const fate: FailureReason | null = !fails
+    ? null
+    : roll < 0.6
+      ? "error"
+      : roll < 0.85
+        ? "evicted"
+        : "node-lost";
+  let time = now + COST.podStart + delay[lane]!;
+  delay[lane] = 0;
+  const times = new Float64Array(finished);
+  for (let i = 0; i < finished; i++) {
+    const t = tasks[i]!;
+    time += cost[t]! + (assembling[t] ? 0 : remoteInputs(t, lane) * COST.remoteRead);
+    times[i] = time;
+  }
+  // A failing pod dies part-way through its next task.
+  const end = fails ? time + random() * cost[tasks[finished] ?? tasks[0]!]! : time;
+  pods.set(lane, { batch, lane, attempt, tasks, times, end, fate, reported: 0 });
+  podCount++;
+}
+
+const stageOf = new Uint16Array(n);
+p.stages.forEach((_, si) => stageOf.fill(si, stageStart[si]!, stageStart[si + 1]!));
+
+/** Pixel rectangle of a task's tile in its stage's grid. */
+function tileRect(t: number): Window {
+  const si = stageOf[t]!;
+  const s = p.stages[si]!;
+  const tile = p.dag.orders[si]!.tileOf[t - stageStart[si]!]!;
+  const x = (tile % s.cols) * 512;
+  const y = Math.floor(tile / s.cols) * 512;
+  return { x, y, width: Math.min(512, s.width - x), height: Math.min(512, s.height - y) };
+}
+
+/** Pixels of tile `d` that task `t` reads: its footprint's overlap with the tile (a halo reads a strip). */
+function readPixels(t: number, d: number): number {
+  const own = tileRect(t);
+  const dep = tileRect(d);
+  let area = 0;
+  for (const dependency of p.stages[stageOf[t]!]!.deps) {
+    if (dependency.stage !== stageOf[d]) continue;
+    const up = p.stages[dependency.stage]!;
+    const region =
+      dependency.kind === "footprint" ? footprintRegion(dependency.footprint, own, up.width, up.height) : dep;
+    const w = region ? Math.min(region.x + region.width, dep.x + dep.width) - Math.max(region.x, dep.x) : 0;
+    const h = region ? Math.min(region.y + region.height, dep.y + dep.height) - Math.max(region.y, dep.y) : 0;
+    area = Math.max(area, Math.max(0, w) * Math.max(0, h));
+  }
+  return area;
+}
+
+function remoteInputs(t: number, lane: number): number {
+  let k = 0;
+  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (laneOf[deps[e]!] !== lane) k++;
+  return k;
+}
+
+/** Report the tasks a pod finished before `horizon`, and its end if it came. */
+function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
+  const done: number[] = [];
+  while (pod.reported < pod.times.length && pod.times[pod.reported]! < horizon)
+    done.push(pod.tasks[pod.reported++]!);
+  for (const t of done) {
+    if (local[t] === 1 && ++held[pod.lane]! > peakHeld) peakHeld = held[pod.lane]!;
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+      const d = deps[e]!;
+      focus.add(laneOf[d]!);
+      if (assembling[t]) continue;
+      const bytes = readPixels(t, d);
+      readBytes += bytes;
+      if (laneOf[d] !== pod.lane) remoteBytes += bytes;
+    }
+    for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) focus.add(laneOf[consumers[e]!]!);
+  }
+  if (done.length)
+    stimuli.push({ type: "TasksSucceeded", batch: pod.batch, attempt: pod.attempt, tasks: done });
+  if (pod.end >= horizon) return;
+  pods.delete(pod.lane);
+  focus.add(pod.lane);
+  if (pod.fate === null) {
+    stimuli.push({ type: "BatchSucceeded", batch: pod.batch, attempt: pod.attempt });
+    return;
+  }
+  stimuli.push({
+    type: "BatchFailed",
+    batch: pod.batch,
+    attempt: pod.attempt,
+    reason: pod.fate,
+    at: now * 1000,
+    message: pod.fate,
+  });
+  if (pod.fate === "node-lost") {
+    stimuli.push({ type: "LaneLost", lane: pod.lane });
+    held[pod.lane] = 0;
+    delay[pod.lane] = COST.nodeReplace;
+  }
+}
+
+const started = performance.now();
+let calls = 0;
+for (;;) {
+  const lanes = [...focus].filter((l) => !pods.has(l)).sort((a, b) => a - b);
+  focus = new Set();
+  const actions = schedule(p, state, now * 1000, { lanes, parallelism: nodes });
+  calls++;
+  const stimuli: Stimulus[] = [];
+  if (actions.some((a) => a.type === "Complete")) break;
+  for (const a of actions) {
+    if (a.type === "FailChain") throw new Error(`the chain failed: ${a.message}`);
+    if (a.type === "RequeueAfter") wakes.push(now + a.ms / 1000);
+    if (a.type === "DeleteTiles") {
+      for (const t of a.tasks) if (local[t] === 1 && state.tasks[t] === DONE) held[a.lane]!--;
+      stimuli.push({ type: "TilesDeleted", tasks: a.tasks });
+    }
+    // One pod per node: a second batch offered to a busy lane waits for the next call.
+    if (a.type === "StartBatch" && !pods.has(a.lane)) {
+      startPod(a.batch, a.lane, a.attempt, a.tasks);
+      stimuli.push({
+        type: "BatchStarted",
+        batch: a.batch,
+        lane: a.lane,
+        attempt: a.attempt,
+        tasks: a.tasks,
+      });
+    }
+  }
+  state = observe(p, state, stimuli).state;
+  let next = Math.min(...wakes);
+  for (const pod of pods.values()) next = Math.min(next, pod.times[pod.reported] ?? pod.end);
+  if (next === Infinity) throw new Error("stalled: nothing running, nothing to wait for");
+  now = next;
+  const horizon = now + COST.quantum;
+  const reports: Stimulus[] = [];
+  for (const pod of [...pods.values()]) advance(pod, horizon, reports);
+  for (let i = wakes.length - 1; i >= 0; i--) {
+    if (wakes[i]! < horizon) {
+      wakes.splice(i, 1);
+      state.batches.forEach((b) => focus.add(b.lane));
+    }
+  }
+  state = observe(p, state, reports).state;
+  now = horizon;
+}
+
+const makespan = now;
+const seconds = (performance.now() - started) / 1000;
+const row = (label: string, value: string) => console.log(`${label.padEnd(34)} ${value}`);
+console.log(
+  `simulated ${nodes} nodes, ${side}x${side} tiles (${n} tasks), failure rate ${failureRate}, seed ${values.seed}`,
+);
+row("makespan", `${makespan.toFixed(0)} s`);
+row(
+  "lower bound",
+  `${bound.toFixed(0)} s (critical path ${(criticalPath + COST.podStart).toFixed(0)} s, work/capacity then assembly ${(capacityBound + COST.podStart).toFixed(0)} s)`,
+);
+row(
+  "makespan / bound",
+  `${(makespan / bound).toFixed(3)}   target ≤ 1.10 ${makespan / bound <= 1.1 ? "ok" : "OVER TARGET"}`,
+);
+row(
+  "cross-node bytes / intermediate bytes read",
+  `${((100 * remoteBytes) / readBytes).toFixed(2)} %   target ≤ 5 % ${remoteBytes / readBytes <= 0.05 ? "ok" : "OVER TARGET"}`,
+);
+row("peak scratch per node", `${peakHeld} tiles`);
+row("pods started per tile", `${(podCount / n).toFixed(4)} (${podCount} pods)`);
+row("scheduler calls / wall time", `${calls} / ${seconds.toFixed(1)} s`);
