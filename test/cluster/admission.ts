@@ -1,7 +1,7 @@
 /** Built-in defaulting and validation on create and update, per kind (what the API server's strategies do). */
 import { ApiError, type StatusCause } from "./errors.ts";
 import { equalJson, isObject, type JsonObject } from "./json.ts";
-import type { KubeObject, ResourceType } from "./resources.ts";
+import type { KubeObject, ObjectMeta, ResourceType } from "./resources.ts";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -76,6 +76,70 @@ function validatePod(pod: KubeObject): StatusCause[] {
       field: "spec.restartPolicy",
       message: `Unsupported value: "${String(policy)}": supported values: "Always", "OnFailure", "Never"`,
     });
+  }
+  return causes;
+}
+
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const ANNOTATIONS_LIMIT = 256 * 1024;
+
+function keyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+    return "prefix part must be a lowercase RFC 1123 subdomain";
+  if (name.length > 63) return "name part must be no more than 63 characters";
+  if (!QUALIFIED_NAME.test(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+  return undefined;
+}
+
+/** Labels, annotations and owner references, as ObjectMeta validation checks them for every kind. */
+export function validateMetadata(type: ResourceType, metadata: ObjectMeta): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const invalidAt = (field: string, value: string, why: string) =>
+    causes.push({
+      reason: "FieldValueInvalid",
+      field,
+      message: `Invalid value: ${JSON.stringify(value)}: ${why}`,
+    });
+  for (const [k, v] of Object.entries(metadata.labels ?? {})) {
+    const problem = keyProblem(k);
+    if (problem) invalidAt("metadata.labels", k, problem);
+    if (typeof v !== "string" || v.length > 63)
+      invalidAt("metadata.labels", String(v), "must be no more than 63 characters");
+    else if (!LABEL_VALUE.test(v))
+      invalidAt(
+        "metadata.labels",
+        v,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+      );
+  }
+  let size = 0;
+  for (const [k, v] of Object.entries(metadata.annotations ?? {})) {
+    const problem = keyProblem(k);
+    if (problem) invalidAt("metadata.annotations", k, problem);
+    size += k.length + String(v).length;
+  }
+  if (size > ANNOTATIONS_LIMIT) {
+    causes.push({
+      reason: "FieldValueTooLong",
+      field: "metadata.annotations",
+      message: `Too long: must have at most ${ANNOTATIONS_LIMIT} bytes`,
+    });
+  }
+  const controllers = (metadata.ownerReferences ?? []).filter((r) => r.controller);
+  if (controllers.length > 1) {
+    causes.push({
+      reason: "FieldValueInvalid",
+      field: "metadata.ownerReferences",
+      message: `Invalid value: ${JSON.stringify(controllers)}: Only one reference can have Controller set to true`,
+    });
+  }
+  if (type.group === "" && type.kind === "Namespace" && metadata.name && metadata.name.length > 63) {
+    invalidAt("metadata.name", metadata.name, "must be no more than 63 characters");
   }
   return causes;
 }

@@ -393,3 +393,68 @@ describe("deletion", () => {
     ).toEqual(["c3"]);
   });
 });
+
+describe("metadata validation and limits", () => {
+  it.each([
+    ["a label value over 63 characters", { labels: { app: "x".repeat(64) } }, "metadata.labels"],
+    ["a label key with a bad character", { labels: { "bad key": "v" } }, "metadata.labels"],
+    [
+      "an annotation key with an invalid prefix",
+      { annotations: { "Bad_Prefix/x": "v" } },
+      "metadata.annotations",
+    ],
+    [
+      "two controller owner references",
+      {
+        ownerReferences: [
+          { apiVersion: "v1", kind: "ConfigMap", name: "a", uid: "1", controller: true },
+          { apiVersion: "v1", kind: "ConfigMap", name: "b", uid: "2", controller: true },
+        ],
+      },
+      "metadata.ownerReferences",
+    ],
+  ])("rejects %s with 422", async (_what, meta, field) => {
+    const err = await failure(
+      core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "meta-bad", ...meta } } }),
+    );
+    expect(err.code).toBe(422);
+    expect(err.details?.causes?.map((c) => c.field)).toContain(field);
+  });
+
+  it("refuses request bodies over 3 MiB with 413", async () => {
+    const reply = await requestJson(server, "POST", "/api/v1/namespaces/default/configmaps", {
+      metadata: { name: "huge" },
+      data: { blob: "x".repeat(3 * 1024 * 1024) },
+    });
+    expect(reply.status).toBe(413);
+  });
+});
+
+describe("list chunking", () => {
+  it("pages with limit and continue, each item exactly once", async () => {
+    await core.createNamespace({ body: { metadata: { name: "paged" } } });
+    for (let i = 0; i < 5; i++)
+      await core.createNamespacedConfigMap({ namespace: "paged", body: configMap(`item-${i}`) });
+    const names: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const chunk = await core.listNamespacedConfigMap({ namespace: "paged", limit: 2, _continue: token });
+      names.push(...chunk.items.map((c) => c.metadata?.name ?? ""));
+      token = chunk.metadata?._continue;
+      pages++;
+    } while (token);
+    expect(pages).toBe(3);
+    expect(names).toEqual(["item-0", "item-1", "item-2", "item-3", "item-4"]);
+  });
+
+  it("expires a continue token older than the history with 410", async () => {
+    const first = await core.listNamespacedConfigMap({ namespace: "paged", limit: 1 });
+    await core.createNamespacedConfigMap({ namespace: "paged", body: configMap("later") });
+    server.store.compact();
+    const err = await failure(
+      core.listNamespacedConfigMap({ namespace: "paged", limit: 1, _continue: first.metadata?._continue }),
+    );
+    expect(err).toMatchObject({ code: 410, reason: "Expired" });
+  });
+});

@@ -3,7 +3,7 @@
  * optimistic concurrency, generation, the status subresource, patches, finalizers and deletion.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { admitCreate, admitUpdate, validateName } from "./admission.ts";
+import { admitCreate, admitUpdate, validateMetadata, validateName } from "./admission.ts";
 import { admitCustom, establishedStatus, resourceOfCrd } from "./crd.ts";
 import {
   alreadyExists,
@@ -129,7 +129,7 @@ export class Api {
     }
     if (!metadata.name && metadata.generateName)
       metadata.name = metadata.generateName + randomBytes(3).toString("hex").slice(0, 5);
-    const nameCauses = validateName(metadata.name);
+    const nameCauses = [...validateName(metadata.name), ...validateMetadata(type, metadata)];
     if (nameCauses.length > 0) throw invalid(target(type, metadata.name ?? ""), nameCauses);
     const name = metadata.name ?? "";
     if (this.store.get(this.key(type), metadata.namespace, name)) throw alreadyExists(target(type, name));
@@ -353,7 +353,7 @@ export class Api {
         ]);
       }
       if (m.finalizers?.length === 0) delete m.finalizers;
-      const causes = admitUpdate(type, next, old);
+      const causes = [...validateMetadata(type, m), ...admitUpdate(type, next, old)];
       if (causes.length > 0) throw invalid(target(type, old.metadata.name ?? ""), causes);
     }
     next = { ...next, apiVersion: old.apiVersion, kind: old.kind };

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { parse as parseYaml } from "yaml";
 import type { PatchType } from "./api.ts";
-import { badRequest } from "./errors.ts";
+import { ApiError, badRequest } from "./errors.ts";
 import type { Registry, ResourceType } from "./resources.ts";
 
 export interface ResourceAddress {
@@ -41,9 +41,18 @@ export function resourceAddress(
   return { type, version, namespace: undefined, name: rest[1], subresource: rest[2] };
 }
 
+/** The API server's request body limit. */
+const BODY_LIMIT = 3 * 1024 * 1024;
+
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT)
+      throw new ApiError(413, "RequestEntityTooLarge", `Request entity too large: limit is ${BODY_LIMIT}`);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 

@@ -22,6 +22,7 @@ import {
   type ResourceAddress,
 } from "./http-request.ts";
 import { evict } from "./eviction.ts";
+import { page } from "./paging.ts";
 import { RequestFaults } from "./request-faults.ts";
 import { apiVersionOf, builtinTypes, Registry, type KubeObject } from "./resources.ts";
 import { fieldMatcher, labelMatcher } from "./selectors.ts";
@@ -167,14 +168,30 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             });
             return;
           }
-          const items = api.list(type, namespace, selectors);
-          const rv = String(store.resourceVersion);
-          if (asTable) return sendJson(res, 200, toTable(type, items, rv, includeObject));
+          const all = api.list(type, namespace, selectors);
+          const chunk = page(
+            all,
+            store.resourceVersion,
+            store.oldestResumable,
+            query(url, "limit"),
+            query(url, "continue"),
+          );
+          const metadata = {
+            resourceVersion: chunk.resourceVersion,
+            ...(chunk.continue
+              ? { continue: chunk.continue, remainingItemCount: chunk.remainingItemCount }
+              : {}),
+          };
+          if (asTable)
+            return sendJson(res, 200, {
+              ...toTable(type, chunk.items, chunk.resourceVersion, includeObject),
+              metadata,
+            });
           return sendJson(res, 200, {
             kind: type.listKind,
             apiVersion: apiVersionOf(type.group, a.version),
-            metadata: { resourceVersion: rv },
-            items,
+            metadata,
+            items: chunk.items,
           });
         }
         case "POST":
