@@ -1,7 +1,7 @@
 /**
  * `npm run simulate -- --nodes 1000 --tiles 1000000 --failure-rate 0.05 --seed 1`: a deterministic
  * discrete-event simulation of the scheduler on a cluster. The chain is examples/ndvi.yaml's (NDVI then a
- * gaussian, COG output) on a square scene of about `tiles` tiles; one lane per node, one pod per node.
+ * gaussian, COG output) on a square scene of about `tiles` tiles; one lane per node.
  * Costs: pod start, per-task compute, reads of tiles made on another node; pods fail at random points
  * (errors, evictions, node losses that take the lane's volume with them). The scheduler is the real
  * one: schedule() decides, observe() records, a 1 s quantum batches the completions between calls.
@@ -137,9 +137,16 @@ interface Pod {
   readonly fate: FailureReason | null;
   reported: number;
 }
-const pods = new Map<number, Pod>(); // by lane: one pod per node
+/**
+ * Pods at once, per node on average (parallelism = SLOTS x nodes): the next batch's pod is scheduled and
+ * started while the current one computes, so pod start latency overlaps work; compute is serial on a
+ * node, one task at a time, in the order the pods came.
+ */
+const SLOTS = 2;
+const pods = new Map<string, Pod>(); // by batch id
+const podsOn = new Int8Array(nodes);
+const cpuFreeAt = new Float64Array(nodes); // when a node's compute is next free
 const wakes: number[] = [];
-const delay = new Float64Array(nodes);
 const held = new Int32Array(nodes);
 let peakHeld = 0;
 let podCount = 0;
@@ -160,8 +167,7 @@ function startPod(batch: string, lane: number, attempt: number, tasks: readonly 
       : roll < 0.85
         ? "evicted"
         : "node-lost";
-  let time = now + COST.podStart + delay[lane]!;
-  delay[lane] = 0;
+  let time = Math.max(now + COST.podStart, cpuFreeAt[lane]!);
   const times = new Float64Array(finished);
   for (let i = 0; i < finished; i++) {
     const t = tasks[i]!;
@@ -170,7 +176,9 @@ function startPod(batch: string, lane: number, attempt: number, tasks: readonly 
   }
   // A failing pod dies part-way through its next task.
   const end = fails ? time + random() * cost[tasks[finished] ?? tasks[0]!]! : time;
-  pods.set(lane, { batch, lane, attempt, tasks, times, end, fate, reported: 0 });
+  cpuFreeAt[lane] = end;
+  pods.set(batch, { batch, lane, attempt, tasks, times, end, fate, reported: 0 });
+  podsOn[lane]!++;
   podCount++;
 }
 
@@ -230,7 +238,8 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
   if (done.length)
     stimuli.push({ type: "TasksSucceeded", batch: pod.batch, attempt: pod.attempt, tasks: done });
   if (pod.end >= horizon) return;
-  pods.delete(pod.lane);
+  pods.delete(pod.batch);
+  podsOn[pod.lane]!--;
   focus.add(pod.lane);
   if (pod.fate === null) {
     stimuli.push({ type: "BatchSucceeded", batch: pod.batch, attempt: pod.attempt });
@@ -245,18 +254,32 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
     message: pod.fate,
   });
   if (pod.fate === "node-lost") {
+    // The node is gone: so are the lane's other pods and its volume; a fresh node takes a while.
+    for (const other of [...pods.values()].filter((o) => o.lane === pod.lane)) {
+      pods.delete(other.batch);
+      podsOn[pod.lane]!--;
+      const at = now * 1000;
+      stimuli.push({
+        type: "BatchFailed",
+        batch: other.batch,
+        attempt: other.attempt,
+        reason: "node-lost",
+        at,
+        message: "node lost",
+      });
+    }
     stimuli.push({ type: "LaneLost", lane: pod.lane });
     held[pod.lane] = 0;
-    delay[pod.lane] = COST.nodeReplace;
+    cpuFreeAt[pod.lane] = now + COST.nodeReplace;
   }
 }
 
 const started = performance.now();
 let calls = 0;
 for (;;) {
-  const lanes = [...focus].filter((l) => !pods.has(l)).sort((a, b) => a - b);
+  const lanes = [...focus].filter((l) => podsOn[l]! < SLOTS).sort((a, b) => a - b);
   focus = new Set();
-  const actions = schedule(p, state, now * 1000, { lanes, parallelism: nodes });
+  const actions = schedule(p, state, now * 1000, { lanes, parallelism: SLOTS * nodes });
   calls++;
   const stimuli: Stimulus[] = [];
   if (actions.some((a) => a.type === "Complete")) break;
@@ -267,8 +290,7 @@ for (;;) {
       for (const t of a.tasks) if (local[t] === 1 && state.tasks[t] === DONE) held[a.lane]!--;
       stimuli.push({ type: "TilesDeleted", tasks: a.tasks });
     }
-    // One pod per node: a second batch offered to a busy lane waits for the next call.
-    if (a.type === "StartBatch" && !pods.has(a.lane)) {
+    if (a.type === "StartBatch") {
       startPod(a.batch, a.lane, a.attempt, a.tasks);
       stimuli.push({
         type: "BatchStarted",

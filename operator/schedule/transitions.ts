@@ -113,9 +113,11 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
       if (remaining.length === 0) return withBatches(others);
       const retryAt =
         stimulus.at + (counted ? retryDelayMs(failures, plan.spec.execution.retries.backoffSeconds) : 0);
+      // Completions are reported as they happen, so an error belongs to the first task not reported: only
+      // it waits out the backoff; the batch's other tasks go back to the pool and need not wait with it.
       const waiting: Batch = {
         ...current,
-        tasks: remaining,
+        tasks: counted ? remaining.slice(0, 1) : remaining,
         failures,
         phase: "backoff",
         retryAt,

@@ -76,29 +76,30 @@ describe("schedule", () => {
     expect(state.tasks.filter((s) => s === DELETED)).toHaveLength(19);
   });
 
-  it("backs off after an error, then retries the same batch with the next attempt", () => {
+  it("backs off after an error, then retries the same batch, now its failing task, with the next attempt", () => {
     const plan = smallPlan({ parallelism: 1 });
     let state = initialState(20, 1);
     const [batch] = starts(schedule(plan, state, T0));
-    state = apply(plan, state, ...started([batch!]), {
-      type: "BatchFailed",
-      batch: batch!.batch,
-      attempt: 1,
-      reason: "error",
-      at: T0,
-      message: "exit 1",
-    });
-    expect(batch!.tasks.every((t) => state.tasks[t] === PENDING)).toBe(true);
-    // Meanwhile other ready work may start, but not these tasks, and the scheduler asks to look again in 6 s.
+    const [first, culprit, ...rest] = batch!.tasks;
+    state = apply(
+      plan,
+      state,
+      ...started([batch!]),
+      { type: "TasksSucceeded", batch: batch!.batch, attempt: 1, tasks: [first!] },
+      { type: "BatchFailed", batch: batch!.batch, attempt: 1, reason: "error", at: T0, message: "exit 1" },
+    );
+    expect([culprit, ...rest].every((t) => state.tasks[t!] === PENDING)).toBe(true);
+    // Meanwhile the innocent tasks may start in a new batch, not the culprit; look again in 6 s.
     const early = schedule(plan, state, T0 + 4_000);
     expect(early.at(-1)).toEqual({ type: "RequeueAfter", ms: 6_000 });
-    for (const a of starts(early)) expect(a.tasks.some((t) => batch!.tasks.includes(t))).toBe(false);
+    expect(starts(early).flatMap((a) => a.tasks)).toEqual(expect.arrayContaining(rest));
+    for (const a of starts(early)) expect(a.tasks).not.toContain(culprit);
     expect(starts(schedule(plan, state, T0 + 10_000))[0]).toEqual({
       type: "StartBatch",
       batch: batch!.batch,
       lane: 0,
       attempt: 2,
-      tasks: batch!.tasks,
+      tasks: [culprit],
     });
   });
 
