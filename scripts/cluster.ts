@@ -48,7 +48,7 @@ for (const entry of values.image) {
 }
 
 const cluster = await startCluster({ nodes, images });
-let s3: { server: S3rver; directory: string } | undefined;
+let s3: { server: S3rver; directory: string; port: number } | undefined;
 if (values["s3-port"]) {
   const directory = await mkdtemp(join(tmpdir(), "imagechain-s3-"));
   const server = new S3rver({
@@ -57,8 +57,9 @@ if (values["s3-port"]) {
     silent: true,
     directory,
   });
-  await server.run();
-  s3 = { server, directory };
+  // Port 0 picks a free port: print the one actually bound.
+  const address = await server.run();
+  s3 = { server, directory, port: address.port };
 }
 
 const kubeconfig = resolve(values.kubeconfig);
@@ -67,7 +68,7 @@ console.log(`api server  ${cluster.server.url}`);
 console.log(`kubeconfig  ${kubeconfig}`);
 console.log(`nodes       ${[...cluster.kubelets.keys()].join(", ")}`);
 console.log(`node dirs   ${cluster.root}`);
-if (s3) console.log(`s3          http://127.0.0.1:${values["s3-port"]} (access key S3RVER / secret S3RVER)`);
+if (s3) console.log(`s3          http://127.0.0.1:${s3.port} (access key S3RVER / secret S3RVER)`);
 console.log("ready; Ctrl-C to stop");
 
 let stopping = false;

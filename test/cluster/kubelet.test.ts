@@ -180,6 +180,23 @@ describe("kubelet", () => {
     expect(uid).toBeDefined();
   });
 
+  it("kills a container that ignores SIGTERM once the grace period is over", async () => {
+    const { api } = cluster.server;
+    api.create(types().pods, ns, shellPod("stubborn", "trap '' TERM; while true; do sleep 0.05; done"));
+    await until("Running", () => phase("stubborn") === "Running");
+    const codes: number[] = [];
+    const stop = api.store.subscribe((e) => {
+      const t = (
+        e.object.status as { containerStatuses?: { state: { terminated?: { exitCode: number } } }[] }
+      )?.containerStatuses?.[0]?.state.terminated;
+      if (e.key === "/pods" && e.object.metadata.name === "stubborn" && t) codes.push(t.exitCode);
+    });
+    api.delete(types().pods, ns, "stubborn", { gracePeriodSeconds: 1 });
+    await until("removed", () => read("stubborn") === undefined);
+    stop();
+    expect(codes).toEqual([137]);
+  });
+
   it("kills a pod's process as the OOM killer would", async () => {
     cluster.server.api.create(types().pods, ns, shellPod("oom", "sleep 30"));
     await until("Running", () => phase("oom") === "Running");

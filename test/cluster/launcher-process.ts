@@ -9,10 +9,20 @@ import { dirname } from "node:path";
 import type { LauncherReply, LauncherRequest } from "./launcher.ts";
 
 const children = new Map<number, ChildProcess>();
+
+/** Signals a container's whole process group, as a runtime signals a container's cgroup. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
 const send = (reply: LauncherReply) => process.send?.(reply);
 
 function shutdown(): void {
-  for (const child of children.values()) child.kill("SIGKILL");
+  for (const child of children.values()) signalGroup(child, "SIGKILL");
   if (children.size === 0) process.exit(0);
 }
 let stopping = false;
@@ -22,7 +32,13 @@ process.on("message", (m: LauncherRequest) => {
     mkdirSync(m.cwd, { recursive: true });
     mkdirSync(dirname(m.log), { recursive: true });
     const log = openSync(m.log, "a");
-    const child = spawn(m.argv[0], m.argv.slice(1), { cwd: m.cwd, env: m.env, stdio: ["ignore", log, log] });
+    // Each container leads its own process group, so that its descendants die with it.
+    const child = spawn(m.argv[0], m.argv.slice(1), {
+      cwd: m.cwd,
+      env: m.env,
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
     closeSync(log);
     children.set(m.id, child);
     let reported = false;
@@ -34,9 +50,13 @@ process.on("message", (m: LauncherRequest) => {
       if (stopping && children.size === 0) process.exit(0);
     };
     child.on("error", (e) => report({ op: "exit", id: m.id, code: null, signal: null, error: e.message }));
-    child.on("exit", (code, signal) => report({ op: "exit", id: m.id, code, signal }));
+    child.on("exit", (code, signal) => {
+      signalGroup(child, "SIGKILL");
+      report({ op: "exit", id: m.id, code, signal });
+    });
   } else if (m.op === "kill") {
-    children.get(m.id)?.kill(m.signal);
+    const child = children.get(m.id);
+    if (child) signalGroup(child, m.signal);
   } else {
     stopping = true;
     shutdown();

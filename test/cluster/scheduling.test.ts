@@ -95,6 +95,12 @@ describe("place", () => {
     expect(place(pod({}, "1"), [busy, idle])).toEqual({ node: "idle" });
   });
 
+  it("keeps a pod off cordoned nodes", () => {
+    const cordoned = node({ name: "cordoned" });
+    (cordoned.node.spec as { unschedulable?: boolean }).unschedulable = true;
+    expect(place(pod(), [cordoned, node({ name: "open" })])).toEqual({ node: "open" });
+  });
+
   it("keeps a pod off nodes that are not Ready", () => {
     const down = node({ name: "d" });
     (down.node.status as { conditions: { status: string }[] }).conditions[0].status = "Unknown";
