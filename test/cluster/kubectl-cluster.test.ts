@@ -30,6 +30,11 @@ describe("kubectl on simulated nodes", () => {
     await kubectl(["apply", "-f", "-"], pod("hello", "echo hello from $HOSTNAME"));
     await kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/hello", "--timeout=15s"]);
     expect((await kubectl(["logs", "hello"])).trim()).toBe("hello from hello");
+    const described = await kubectl(["describe", "pod", "hello"]);
+    expect(described).toMatch(
+      /Normal\s+Scheduled\s+.*default-scheduler\s+Successfully assigned default\/hello to node-\d/,
+    );
+    expect(described).toMatch(/Normal\s+Started\s+.*kubelet\s+Started container main/);
     const wide = (await kubectl(["get", "pod", "hello", "-o", "wide", "--no-headers"])).trim().split(/\s+/);
     expect(wide.slice(0, 3)).toEqual(["hello", "0/1", "Completed"]);
     expect(wide).toContain(

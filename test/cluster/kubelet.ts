@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { constants } from "node:os";
 import { now, type Api } from "./api.ts";
 import { ApiError } from "./errors.ts";
+import { recordEvent } from "./events.ts";
 import type { Launched, Launcher } from "./launcher.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import {
@@ -101,11 +102,13 @@ export class Kubelet {
   readonly #pods: ResourceType;
   readonly #runs = new Map<string, PodRun>();
   #ips = 0;
+  readonly #source: { component: string; host: string };
   /** A partitioned kubelet neither runs nor reports anything. */
   #frozen = false;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
+    this.#source = { component: "kubelet", host: options.node };
     const pods = options.api.registry.get("", "v1", "pods");
     if (!pods) throw new Error("pods are not registered");
     this.#pods = pods;
@@ -262,10 +265,12 @@ export class Kubelet {
     } catch (e) {
       if (!(e instanceof SetupError)) throw e;
       c.state = { waiting: { reason: e.reason, message: e.message } };
+      recordEvent(this.#o.api, pod, "Warning", "Failed", `Error: ${e.message}`, this.#source);
       return;
     }
     const startedAt = now();
     c.state = { running: { startedAt } };
+    recordEvent(this.#o.api, pod, "Normal", "Started", `Started container ${c.spec.name}`, this.#source);
     const log = join(run.dir, "logs", `${c.spec.name}.log`);
     c.process = this.#o.launcher.start({ argv, cwd: run.dir, env, log }, (exit) => {
       c.process = undefined;
@@ -307,7 +312,10 @@ export class Kubelet {
     run.restartTimers.clear();
     const live = all(run).filter((c) => c.process);
     if (live.length === 0) return this.#finishDeletion(pod, run);
-    for (const c of live) c.process?.kill("SIGTERM");
+    for (const c of live) {
+      recordEvent(this.#o.api, pod, "Normal", "Killing", `Stopping container ${c.spec.name}`, this.#source);
+      c.process?.kill("SIGTERM");
+    }
     const grace = pod.metadata.deletionGracePeriodSeconds ?? 30;
     run.killTimer = setTimeout(() => {
       for (const c of all(run)) c.process?.kill("SIGKILL");

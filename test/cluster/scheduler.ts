@@ -1,5 +1,6 @@
 /** The scheduler shell: binds pending pods using `place`, provisioning local volumes on the chosen node. */
 import { now, type Api } from "./api.ts";
+import { recordEvent } from "./events.ts";
 import { equalJson } from "./json.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import { place, podRequests, type NodeState, type Requests } from "./scheduling.ts";
@@ -9,6 +10,7 @@ interface Volume {
   persistentVolumeClaim?: { claimName: string };
 }
 
+const SOURCE = { component: "default-scheduler" };
 const WATCHED = new Set(["/pods", "/nodes", "/persistentvolumeclaims", "/persistentvolumes"]);
 
 function isTerminal(pod: KubeObject): boolean {
@@ -110,7 +112,15 @@ export class Scheduler {
     const placement = place(pod, nodes, volumeTerms);
     if ("reasons" in placement) return this.#unschedulable(pod, placement.reasons.join(" "));
     for (const claim of unbound) this.#storage.provision(claim, placement.node);
-    this.#api.bind(ns, pod.metadata.name ?? "", placement.node);
+    const bound = this.#api.bind(ns, pod.metadata.name ?? "", placement.node);
+    recordEvent(
+      this.#api,
+      bound,
+      "Normal",
+      "Scheduled",
+      `Successfully assigned ${ns}/${pod.metadata.name} to ${placement.node}`,
+      SOURCE,
+    );
     const state = nodes.find((n) => n.node.metadata.name === placement.node);
     if (state) {
       const add = podRequests(pod);
@@ -141,6 +151,7 @@ export class Scheduler {
     )
       return;
     const next = [...conditions.filter((c) => c.type !== "PodScheduled"), condition];
+    recordEvent(this.#api, pod, "Warning", "FailedScheduling", message, SOURCE);
     this.#api.update(
       this.#pods,
       pod.metadata.namespace,
