@@ -125,7 +125,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       if (flush) clearImmediate(flush);
       scheduler.stop();
       storage.stop();
-      for (const kubelet of kubelets.values()) kubelet.shutdown();
+      for (const kubelet of kubelets.values()) kubelet.stop();
       await launcher.stop();
       await server.stop();
       if (ownRoot) await rm(root, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 /** Fault injection for tests: kill or evict pods, partition or delete nodes, break watches and requests. */
 import { evict } from "./eviction.ts";
 import type { Kubelet } from "./kubelet.ts";
-import { markUnreachable } from "./nodes.ts";
+import { markReachable, markUnreachable } from "./nodes.ts";
 import type { FailureRule } from "./request-faults.ts";
 import type { KubeObject } from "./resources.ts";
 import type { ApiServer } from "./server.ts";
@@ -55,22 +55,38 @@ export class Faults {
     evict(this.#t.server.api, namespace, name, { gracePeriodSeconds });
   }
 
-  /** The node stops talking: its processes die unreported, it turns NotReady and is tainted unreachable. */
+  /**
+   * A network partition: the node's processes keep running (and writing wherever they write) but
+   * its kubelet is cut off, so the node turns NotReady, is tainted unreachable, and its pods not ready.
+   */
   partitionNode(node: string): void {
     const kubelet = this.#t.kubelets.get(node);
     if (!kubelet) throw new Error(`no node "${node}"`);
     this.#partitioned.add(node);
-    kubelet.freeze();
+    kubelet.partition();
     markUnreachable(this.#t.server.api, node);
   }
 
-  /** The node is gone for good: partitioned, deleted, its disk (local volumes) lost; PodGC fails its pods. */
+  /** Ends a partition: the node is Ready again and its kubelet catches up (deleted pods are killed, exits reported). */
+  healNode(node: string): void {
+    const kubelet = this.#t.kubelets.get(node);
+    if (!kubelet || !this.#partitioned.delete(node)) throw new Error(`node "${node}" is not partitioned`);
+    markReachable(this.#t.server.api, node);
+    const bound = this.#t.server.store
+      .list("/pods")
+      .filter((p) => (p.spec as { nodeName?: string }).nodeName === node);
+    kubelet.heal(bound);
+  }
+
+  /** The node is gone for good: its processes die, it is deleted, its disk (local volumes) lost; PodGC fails its pods. */
   deleteNode(node: string): void {
     if (!this.#partitioned.has(node)) this.partitionNode(node);
+    this.#t.kubelets.get(node)?.stop();
     const nodes = this.#t.server.api.registry.get("", "v1", "nodes");
     if (!nodes) throw new Error("nodes are not registered");
     this.#t.server.api.delete(nodes, undefined, node);
     this.#t.kubelets.delete(node);
+    this.#partitioned.delete(node);
     this.#t.storage.loseNode(node);
   }
 

@@ -224,6 +224,50 @@ describe("kubelet", () => {
   });
 });
 
+describe("node partition", () => {
+  it("keeps processes running while cut off, then catches up when healed", async () => {
+    const { api } = cluster.server;
+    const onNode0 = (p: KubeObject) => {
+      (p.spec as { nodeSelector?: Record<string, string> }).nodeSelector = {
+        "kubernetes.io/hostname": "node-0",
+      };
+      return p;
+    };
+    api.create(
+      types().pods,
+      ns,
+      onNode0(shellPod("cutoff-long", "while true; do echo x >> beat; sleep 0.02; done")),
+    );
+    api.create(types().pods, ns, onNode0(shellPod("cutoff-short", "sleep 0.3; exit 5")));
+    await until(
+      "both running",
+      () => phase("cutoff-long") === "Running" && phase("cutoff-short") === "Running",
+    );
+    const beat = join(
+      cluster.storage.nodeDir("node-0"),
+      "pods",
+      read("cutoff-long")?.metadata.uid ?? "",
+      "beat",
+    );
+    cluster.faults.partitionNode("node-0");
+    api.delete(types().pods, ns, "cutoff-long");
+    const size = () => (existsSync(beat) ? readFileSync(beat).length : 0);
+    const before = size();
+    await until("still writing while partitioned", () => size() > before + 20);
+    await new Promise((r) => setTimeout(r, 400));
+    // Nothing was reported during the partition: the exit of cutoff-short is unknown to the API.
+    expect(phase("cutoff-short")).toBe("Running");
+    expect(read("cutoff-long")?.metadata.deletionTimestamp).toBeDefined();
+    cluster.faults.healNode("node-0");
+    await until("exit reported", () => phase("cutoff-short") === "Failed");
+    expect(terminated("cutoff-short")).toMatchObject({ exitCode: 5 });
+    await until("deleted pod stopped and removed", () => read("cutoff-long") === undefined);
+    const stopped = size();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(size()).toBe(stopped);
+  });
+});
+
 describe("node loss", () => {
   it("partitions then deletes a node: pods fail via PodGC and local data is gone", async () => {
     const { api } = cluster.server;

@@ -103,8 +103,10 @@ export class Kubelet {
   readonly #runs = new Map<string, PodRun>();
   #ips = 0;
   readonly #source: { component: string; host: string };
-  /** A partitioned kubelet neither runs nor reports anything. */
-  #frozen = false;
+  /** Cut off from the API server: processes go on, nothing is seen or reported. */
+  #partitioned = false;
+  /** The node is gone (or the emulator stops): nothing runs any more. */
+  #stopped = false;
 
   constructor(options: KubeletOptions) {
     this.#o = options;
@@ -120,7 +122,7 @@ export class Kubelet {
 
   /** Called for every state of a pod bound to this node (undefined: the pod is gone). */
   sync(uid: string, pod: KubeObject | undefined): void {
-    if (this.#frozen) return;
+    if (this.#partitioned || this.#stopped) return;
     const run = this.#runs.get(uid);
     if (!pod) {
       if (run) this.#forget(run, "SIGKILL");
@@ -148,15 +150,28 @@ export class Kubelet {
     return true;
   }
 
-  /** Stops every process without reporting anything (a partitioned or lost node). */
-  freeze(): void {
-    this.#frozen = true;
-    for (const run of [...this.#runs.values()]) this.#forget(run, "SIGKILL");
+  /** A network partition: containers keep running (and restarting) but the kubelet neither hears nor reports. */
+  partition(): void {
+    this.#partitioned = true;
   }
 
-  /** Stops reporting and restarting (emulator shutdown: the launcher ends the processes). */
-  shutdown(): void {
-    this.#frozen = true;
+  /** The partition ends: catch up with the pods bound to this node now, then report every pod. */
+  heal(pods: readonly KubeObject[]): void {
+    this.#partitioned = false;
+    const byUid = new Map(pods.map((p) => [p.metadata.uid ?? "", p]));
+    for (const run of [...this.#runs.values()]) {
+      const pod = byUid.get(run.uid);
+      if (!pod) this.#forget(run, "SIGKILL");
+      else if (!pod.metadata.deletionTimestamp) this.#report(run);
+      else if (!run.terminating) this.#terminate(run, pod);
+      else if (all(run).every((c) => !c.process)) this.#finishDeletion(pod, run);
+    }
+    for (const [uid, pod] of byUid) if (!this.#runs.has(uid)) this.sync(uid, pod);
+  }
+
+  /** Kills every process without reporting anything: the node is lost, or the emulator stops. */
+  stop(): void {
+    this.#stopped = true;
     for (const run of [...this.#runs.values()]) this.#forget(run, "SIGKILL");
   }
 
@@ -274,7 +289,7 @@ export class Kubelet {
     const log = join(run.dir, "logs", `${c.spec.name}.log`);
     c.process = this.#o.launcher.start({ argv, cwd: run.dir, env, log }, (exit) => {
       c.process = undefined;
-      if (!this.#runs.has(run.uid) || this.#frozen) return;
+      if (!this.#runs.has(run.uid) || this.#stopped) return;
       const override = c.override;
       c.override = undefined;
       const code = exit.error ? 128 : exitCodeOf(exit.code, exit.signal);
@@ -324,6 +339,7 @@ export class Kubelet {
 
   /** The kubelet's last word on a deleted pod: the final status, then removal (grace 0). */
   #finishDeletion(pod: KubeObject, run?: PodRun): void {
+    if (this.#partitioned) return;
     if (run) {
       this.#report(run);
       this.#runs.delete(run.uid);
@@ -356,6 +372,7 @@ export class Kubelet {
   }
 
   #report(run: PodRun): void {
+    if (this.#partitioned || this.#stopped) return;
     const pod = this.#o.api.store.get("/pods", run.namespace, run.name);
     if (!pod || pod.metadata.uid !== run.uid) return;
     const status = (pod.status ?? {}) as Record<string, unknown> & {

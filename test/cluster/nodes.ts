@@ -148,6 +148,28 @@ export function markUnreachable(api: Api, node: string): void {
   }
 }
 
+/** The kubelet is heard again: Ready, and the unreachable taints are lifted. */
+export function markReachable(api: Api, node: string): void {
+  const nodes = typeOf(api, "nodes");
+  const object = api.store.get("/nodes", undefined, node);
+  if (!object) return;
+  const spec = (object.spec ?? {}) as { taints?: Taint[] };
+  const taints = (spec.taints ?? []).filter((t) => t.key !== "node.kubernetes.io/unreachable");
+  const updated = api.update(nodes, undefined, node, { ...object, spec: { ...spec, taints } });
+  const status = (updated.status ?? {}) as { conditions?: { type: string }[] };
+  const conditions = [
+    ...(status.conditions ?? []).filter((c) => c.type !== "Ready"),
+    readyCondition("True", now()),
+  ];
+  api.update(
+    nodes,
+    undefined,
+    node,
+    { ...updated, status: { ...status, conditions } },
+    { subresource: "status" },
+  );
+}
+
 /** PodGC for pods bound to a node that no longer exists: Failed with a DisruptionTarget, then force-deleted. */
 export function collectOrphanedPods(api: Api, node: string): void {
   const pods = typeOf(api, "pods");
