@@ -32,7 +32,10 @@ export function defineOp<P>(def: OpDefinition<P>): OpDefinition<P> {
   return def;
 }
 
-/** The margin, in input pixels, that a resampling kernel reaches beyond the mapped position. */
+/**
+ * The margin, in input pixels, that a resampling kernel reaches beyond the mapped position: 2 for cubic
+ * (4 x 4 taps), 1 for bilinear (2 x 2) and for nearest (rounding at a pixel edge may pick the next one).
+ */
 export function resamplingMargin(resampling: "nearest" | "bilinear" | "cubic"): number {
   return resampling === "cubic" ? 2 : 1;
 }
