@@ -16,6 +16,8 @@ import {
   type StatusCause,
   type Target,
 } from "./errors.ts";
+import { serverSideApply } from "./apply.ts";
+import { now } from "./clock.ts";
 import { equalJson, isObject } from "./json.ts";
 import { jsonPatch, mergePatch, strategicMerge } from "./patch.ts";
 import { apiVersionOf, typeKey, type KubeObject, type Registry, type ResourceType } from "./resources.ts";
@@ -28,6 +30,8 @@ export interface WriteOptions {
   readonly subresource?: "status";
   /** Strict: unknown fields are a 400; otherwise they are pruned. */
   readonly fieldValidation?: string;
+  /** Who writes: required for server-side apply, whose field ownership is per manager. */
+  readonly fieldManager?: string;
 }
 
 export interface DeleteOptions {
@@ -43,10 +47,6 @@ export interface ListOptions {
 
 export const FOREGROUND = "foregroundDeletion";
 export const ORPHAN = "orphan";
-
-export function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 function target(type: ResourceType, name: string): Target {
   return { group: type.group, plural: type.plural, kind: type.kind, name };
@@ -182,10 +182,11 @@ export class Api {
     const existing = this.store.get(this.key(type), type.namespaced ? namespace : undefined, name);
     if (!existing) {
       if (patchType === "apply" && isObject(patch)) {
+        const config = { ...(patch as KubeObject), metadata: { ...(patch as KubeObject).metadata, name } };
         return this.create(
           type,
           namespace,
-          { ...(patch as KubeObject), metadata: { ...(patch as KubeObject).metadata, name } },
+          serverSideApply(undefined, config, this.#manager(options), mergePatch),
           options,
         );
       }
@@ -210,7 +211,13 @@ export class Api {
         patched = strategicMerge(existing, patch);
         break;
       case "apply":
-        patched = type.schema ? mergePatch(existing, patch) : strategicMerge(existing, patch);
+        if (!isObject(patch)) throw badRequest("an apply patch must be an object");
+        patched = serverSideApply(
+          existing,
+          patch as KubeObject,
+          this.#manager(options),
+          type.schema ? mergePatch : strategicMerge,
+        );
         break;
     }
     if (!isObject(patched) || !isObject(patched.metadata))
@@ -311,6 +318,12 @@ export class Api {
     });
   }
 
+  #manager(options: WriteOptions): string {
+    if (!options.fieldManager)
+      throw badRequest("PATCH, application/apply-patch+yaml requests require fieldManager");
+    return options.fieldManager;
+  }
+
   #gracePeriod(type: ResourceType, pod: KubeObject, requested: number | undefined): number {
     if (type.group !== "" || type.kind !== "Pod") return 0;
     const spec = pod.spec as Record<string, unknown>;
@@ -322,7 +335,9 @@ export class Api {
   #write(type: ResourceType, old: KubeObject, body: KubeObject, options: WriteOptions): KubeObject {
     let next: KubeObject;
     if (options.subresource === "status") {
-      next = { ...old, status: body.status };
+      const managedFields = body.metadata.managedFields ?? old.metadata.managedFields;
+      next = { ...old, metadata: { ...old.metadata, managedFields }, status: body.status };
+      if (managedFields === undefined) delete next.metadata.managedFields;
     } else {
       next = { ...body, metadata: { ...body.metadata } };
       if (type.statusSubresource) {

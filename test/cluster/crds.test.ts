@@ -257,3 +257,45 @@ describe("custom resources", () => {
     expect(server.store.list("example.io/temps")).toEqual([]);
   });
 });
+
+describe("server-side apply", () => {
+  const url = (name: string, manager?: string) =>
+    `${server.url}/apis/${group}/${version}/namespaces/${namespace}/${plural}/${name}${manager ? `?fieldManager=${manager}` : ""}`;
+  async function apply(
+    name: string,
+    manager: string | undefined,
+    spec: Record<string, unknown>,
+  ): Promise<{ status: number; body: Gadget }> {
+    const res = await fetch(url(name, manager), {
+      method: "PATCH",
+      headers: { "Content-Type": "application/apply-patch+yaml" },
+      body: JSON.stringify(gadget(name, spec)),
+    });
+    return { status: res.status, body: (await res.json()) as Gadget };
+  }
+
+  it("creates, then removes the fields an applier stops applying, keeping those another applier owns", async () => {
+    const created = await apply("ssa", "alice", { size: 2, source: { uri: "s3://a" }, tags: ["a"] });
+    expect(created.status).toBe(201);
+    expect(created.body.spec.tags).toEqual(["a"]);
+    const dropped = await apply("ssa", "alice", { size: 3, source: { uri: "s3://a" } });
+    expect(dropped.body.spec).toEqual({ size: 3, mode: "fast", source: { uri: "s3://a" } });
+    await apply("ssa", "bob", { size: 3, source: { uri: "s3://a" }, tags: ["b"] });
+    const kept = await apply("ssa", "alice", { size: 4, source: { uri: "s3://a" } });
+    expect(kept.body.spec).toMatchObject({ size: 4, tags: ["b"] });
+    const managers = (kept.body.metadata as { managedFields?: { manager: string }[] }).managedFields?.map(
+      (m) => m.manager,
+    );
+    expect(managers?.sort()).toEqual(["alice", "bob"]);
+  });
+
+  it("does not write when the same configuration is applied again", async () => {
+    const first = await apply("ssa-same", "alice", { size: 1, source: {} });
+    const again = await apply("ssa-same", "alice", { size: 1, source: {} });
+    expect(again.body.metadata.resourceVersion).toBe(first.body.metadata.resourceVersion);
+  });
+
+  it("requires a field manager", async () => {
+    expect((await apply("ssa-anon", undefined, { size: 1, source: {} })).status).toBe(400);
+  });
+});

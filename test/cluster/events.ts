@@ -1,6 +1,7 @@
 /** core/v1 Events from the emulator's controllers, aggregated by object, reason and message as the recorder does. */
 import { createHash } from "node:crypto";
-import { now, type Api } from "./api.ts";
+import type { Api } from "./api.ts";
+import { now } from "./clock.ts";
 import type { KubeObject } from "./resources.ts";
 
 export interface EventSource {

@@ -1,5 +1,6 @@
 /** The Eviction API: a DisruptionTarget condition on the pod, then a graceful delete. */
-import { Api, now, type DeleteOptions } from "./api.ts";
+import type { Api, DeleteOptions } from "./api.ts";
+import { now } from "./clock.ts";
 import type { KubeObject } from "./resources.ts";
 
 export function evict(api: Api, namespace: string, name: string, options: DeleteOptions = {}): KubeObject {

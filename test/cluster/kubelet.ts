@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import { constants } from "node:os";
-import { now, type Api } from "./api.ts";
+import type { Api } from "./api.ts";
+import { now } from "./clock.ts";
 import { ApiError } from "./errors.ts";
 import { recordEvent } from "./events.ts";
 import type { Launched, Launcher } from "./launcher.ts";

@@ -1,5 +1,6 @@
 /** Node objects, their leases, and the controllers around nodes: lifecycle (NotReady) and PodGC. */
-import { now, type Api } from "./api.ts";
+import type { Api } from "./api.ts";
+import { now } from "./clock.ts";
 import { ApiError } from "./errors.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import type { Taint } from "./scheduling.ts";

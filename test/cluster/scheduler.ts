@@ -1,5 +1,6 @@
 /** The scheduler shell: binds pending pods using `place`, provisioning local volumes on the chosen node. */
-import { now, type Api } from "./api.ts";
+import type { Api } from "./api.ts";
+import { now } from "./clock.ts";
 import { recordEvent } from "./events.ts";
 import { equalJson } from "./json.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";

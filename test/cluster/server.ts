@@ -130,6 +130,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     const write: WriteOptions = {
       subresource: a.subresource === "status" ? "status" : undefined,
       fieldValidation: query(url, "fieldValidation"),
+      fieldManager: query(url, "fieldManager"),
     };
     const render = (o: KubeObject) =>
       asTable ? toTable(type, [o], o.metadata.resourceVersion ?? "", includeObject) : o;

@@ -4,7 +4,8 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { now, type Api } from "./api.ts";
+import type { Api } from "./api.ts";
+import { now } from "./clock.ts";
 import { ApiError } from "./errors.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
 import type { StoreEvent } from "./store.ts";

@@ -74,7 +74,8 @@ export class Watches {
     // Clients wait for the headers before reading events: send them now, not with the first event.
     res.flushHeaders();
     const rv = w.resourceVersion;
-    const fromScratch = rv === undefined || rv === "" || rv === "0";
+    // sendInitialEvents (the streaming list) starts from the current state whatever the resourceVersion.
+    const fromScratch = rv === undefined || rv === "" || rv === "0" || w.sendInitialEvents;
     let backlog: StoreEvent[] = [];
     if (!fromScratch) {
       const history = this.#store.since(Number(rv));
