@@ -269,6 +269,8 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
       });
     }
     stimuli.push({ type: "LaneLost", lane: pod.lane });
+    // Lineage may send deleted tiles of any lane back to be recomputed: every lane is worth a look.
+    for (let l = 0; l < nodes; l++) focus.add(l);
     held[pod.lane] = 0;
     cpuFreeAt[pod.lane] = now + COST.nodeReplace;
   }
