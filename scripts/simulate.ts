@@ -285,6 +285,11 @@ for (;;) {
   calls++;
   const stimuli: Stimulus[] = [];
   if (actions.some((a) => a.type === "Complete")) break;
+  // At the pod cap, lanes not served this time are still owed a look.
+  if (pods.size + actions.filter((a) => a.type === "StartBatch").length >= SLOTS * nodes) {
+    const served = new Set(actions.flatMap((a) => (a.type === "StartBatch" ? [a.lane] : [])));
+    for (const l of lanes) if (!served.has(l)) focus.add(l);
+  }
   for (const a of actions) {
     if (a.type === "FailChain") throw new Error(`the chain failed: ${a.message}`);
     if (a.type === "RequeueAfter") wakes.push(now + a.ms / 1000);
