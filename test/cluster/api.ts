@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { admitCreate, admitUpdate, validateMetadata, validateName } from "./admission.ts";
-import { admitCustom, establishedStatus, resourceOfCrd } from "./crd.ts";
+import { admitCustom, establishedStatus, isCrd, resourceOfCrd, serveCrd, unserveCrd } from "./crd.ts";
 import {
   alreadyExists,
   ApiError,
@@ -142,11 +142,11 @@ export class Api {
       metadata: { ...metadata, uid: randomUUID(), creationTimestamp: now(), generation: 1 },
     };
     object = this.#admit(type, object, undefined, options);
-    if (type.kind === "CustomResourceDefinition" && type.group === "apiextensions.k8s.io") {
+    if (isCrd(type)) {
       object = { ...object, status: establishedStatus(object, now()) };
     }
     const stored = this.store.put(this.key(type), object);
-    this.#afterWrite(type, stored);
+    if (isCrd(type)) serveCrd(this.registry, stored);
     return stored;
   }
 
@@ -267,7 +267,7 @@ export class Api {
     if (equalJson(metadata, old.metadata)) return old;
     const status = isNamespace(type) ? { ...(old.status as object), phase: "Terminating" } : old.status;
     const stored = this.store.put(this.key(type), { ...old, metadata, status });
-    this.#afterWrite(type, stored);
+    if (isCrd(type)) serveCrd(this.registry, stored);
     return stored;
   }
 
@@ -285,37 +285,8 @@ export class Api {
   /** Removes an object from the store now, whatever its finalizers (the end of every deletion). */
   remove(type: ResourceType, object: KubeObject): KubeObject {
     const removed = this.store.remove(this.key(type), object);
-    if (type.kind === "CustomResourceDefinition" && type.group === "apiextensions.k8s.io")
-      this.#uninstall(object);
+    if (isCrd(type)) unserveCrd(this.store, this.registry, object);
     return removed;
-  }
-
-  /** Binds a pending pod to a node (the pods/binding subresource). */
-  bind(namespace: string, name: string, node: string): KubeObject {
-    const pods = this.registry.get("", "v1", "pods");
-    if (!pods) throw new Error("pods are not registered");
-    const pod = this.get(pods, namespace, name);
-    const spec = pod.spec as Record<string, unknown>;
-    if (spec.nodeName)
-      throw conflict(
-        target(pods, name),
-        `pod ${name} is already assigned to node "${String(spec.nodeName)}"`,
-      );
-    const status = (pod.status ?? {}) as Record<string, unknown>;
-    const conditions = ((status.conditions ?? []) as { type: string }[]).filter(
-      (c) => c.type !== "PodScheduled",
-    );
-    const scheduled = {
-      type: "PodScheduled",
-      status: "True",
-      lastProbeTime: null,
-      lastTransitionTime: now(),
-    };
-    return this.store.put(this.key(pods), {
-      ...pod,
-      spec: { ...spec, nodeName: node },
-      status: { ...status, conditions: [...conditions, scheduled] },
-    });
   }
 
   #manager(options: WriteOptions): string {
@@ -384,7 +355,7 @@ export class Api {
       return this.remove(type, next);
     }
     const stored = this.store.put(this.key(type), next);
-    this.#afterWrite(type, stored);
+    if (isCrd(type)) serveCrd(this.registry, stored);
     return stored;
   }
 
@@ -415,25 +386,11 @@ export class Api {
     } else {
       causes = [];
     }
-    if (type.kind === "CustomResourceDefinition" && type.group === "apiextensions.k8s.io") {
+    if (isCrd(type)) {
       const crd = resourceOfCrd(admitted);
       causes = [...causes, ...crd.causes];
     }
     if (causes.length > 0) throw invalid(target(type, object.metadata.name ?? ""), causes);
     return admitted;
-  }
-
-  #afterWrite(type: ResourceType, stored: KubeObject): void {
-    if (type.kind === "CustomResourceDefinition" && type.group === "apiextensions.k8s.io") {
-      const served = resourceOfCrd(stored).type;
-      if (served && !stored.metadata.deletionTimestamp) this.registry.put(served);
-    }
-  }
-
-  #uninstall(crd: KubeObject): void {
-    const served = resourceOfCrd(crd).type;
-    if (!served) return;
-    for (const o of this.store.list(this.key(served))) this.store.remove(this.key(served), o);
-    this.registry.remove(served.group, served.plural);
   }
 }

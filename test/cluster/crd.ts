@@ -1,7 +1,15 @@
 /** CustomResourceDefinitions: what a CRD serves, and admission of its custom resources. */
 import { type StatusCause } from "./errors.ts";
 import { equalJson, isObject, readPath } from "./json.ts";
-import type { KubeObject, PrinterColumn, ResourceType, TransitionRule } from "./resources.ts";
+import {
+  typeKey,
+  type KubeObject,
+  type PrinterColumn,
+  type Registry,
+  type ResourceType,
+  type TransitionRule,
+} from "./resources.ts";
+import type { Store } from "./store.ts";
 import { applyDefaults, prune, validate, type Schema } from "./schema.ts";
 
 interface CrdVersion {
@@ -170,4 +178,23 @@ export function admitCustom(
     }
   }
   return { object: { ...pruned, apiVersion, kind, metadata } as KubeObject, causes, unknown };
+}
+
+export function isCrd(type: ResourceType): boolean {
+  return type.kind === "CustomResourceDefinition" && type.group === "apiextensions.k8s.io";
+}
+
+/** Serves (or re-serves, after an update) the resource a stored CRD defines. */
+export function serveCrd(registry: Registry, crd: KubeObject): void {
+  const served = resourceOfCrd(crd).type;
+  if (served && !crd.metadata.deletionTimestamp) registry.put(served);
+}
+
+/** A removed CRD takes its custom resources with it. */
+export function unserveCrd(store: Store, registry: Registry, crd: KubeObject): void {
+  const served = resourceOfCrd(crd).type;
+  if (!served) return;
+  const key = typeKey(served.group, served.plural);
+  for (const o of store.list(key)) store.remove(key, o);
+  registry.remove(served.group, served.plural);
 }

@@ -4,13 +4,13 @@
  * policy, and honours deletion with a grace period.
  */
 import { join } from "node:path";
-import { constants } from "node:os";
 import type { Api } from "./api.ts";
 import { now } from "./clock.ts";
 import { ApiError } from "./errors.ts";
 import { recordEvent } from "./events.ts";
-import type { Launched, Launcher } from "./launcher.ts";
+import type { Launcher } from "./launcher.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
+import { all, exitCodeOf, podStatus, type ContainerRun, type PodRun, type PodStatus } from "./pod-status.ts";
 import {
   commandLine,
   environment,
@@ -20,46 +20,6 @@ import {
   type Container,
   type Images,
 } from "./pod-setup.ts";
-
-type State =
-  | { waiting: { reason: string; message?: string } }
-  | { running: { startedAt: string } }
-  | {
-      terminated: {
-        exitCode: number;
-        reason: string;
-        startedAt: string;
-        finishedAt: string;
-        message?: string;
-      };
-    };
-
-interface ContainerRun {
-  readonly spec: Container;
-  process?: Launched;
-  state: State;
-  lastState?: State;
-  restartCount: number;
-  /** Set by fault injection: how the next exit is reported. */
-  override?: { exitCode: number; reason: string };
-}
-
-interface PodRun {
-  readonly uid: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly dir: string;
-  readonly containers: ContainerRun[];
-  /** Init containers run one at a time, in order, before the containers start. */
-  readonly init: ContainerRun[];
-  initialized: boolean;
-  initFailed: boolean;
-  readonly restartPolicy: string;
-  phase: string;
-  terminating: boolean;
-  killTimer?: NodeJS.Timeout;
-  restartTimers: Set<NodeJS.Timeout>;
-}
 
 const RESTART_DELAY_MS = 100;
 
@@ -71,31 +31,6 @@ export interface KubeletOptions {
   readonly hostIp: string;
   readonly images: Images;
   readonly launcher: Launcher;
-}
-
-function containerStatus(run: PodRun, c: ContainerRun): Record<string, unknown> {
-  return {
-    name: c.spec.name,
-    image: c.spec.image,
-    imageID: `emulator://${c.spec.image}`,
-    containerID: `emulator://${run.uid}/${c.spec.name}/${c.restartCount}`,
-    ready:
-      "running" in c.state ||
-      ("terminated" in c.state && run.init.includes(c) && c.state.terminated.exitCode === 0),
-    started: "running" in c.state,
-    restartCount: c.restartCount,
-    state: c.state,
-    lastState: c.lastState ?? {},
-  };
-}
-
-function all(run: PodRun): ContainerRun[] {
-  return [...run.init, ...run.containers];
-}
-
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
 }
 
 export class Kubelet {
@@ -208,7 +143,6 @@ export class Kubelet {
       initialized: init.length === 0,
       initFailed: false,
       restartPolicy: spec.restartPolicy ?? "Always",
-      phase: "Pending",
       terminating: false,
       restartTimers: new Set(),
     };
@@ -356,67 +290,13 @@ export class Kubelet {
     }
   }
 
-  #phase(run: PodRun): string {
-    if (!run.initialized) return run.initFailed ? "Failed" : "Pending";
-    const states = run.containers.map((c) => c.state);
-    const pendingRestart = run.restartTimers.size > 0;
-    if (states.every((s) => "terminated" in s) && !pendingRestart) {
-      return states.every((s) => "terminated" in s && s.terminated.exitCode === 0) ? "Succeeded" : "Failed";
-    }
-    if (
-      states.some((s) => "running" in s) ||
-      pendingRestart ||
-      run.containers.some((c) => c.restartCount > 0)
-    )
-      return "Running";
-    return "Pending";
-  }
-
   #report(run: PodRun): void {
     if (this.#partitioned || this.#stopped) return;
     const pod = this.#o.api.store.get("/pods", run.namespace, run.name);
     if (!pod || pod.metadata.uid !== run.uid) return;
-    const status = (pod.status ?? {}) as Record<string, unknown> & {
-      conditions?: { type: string; status: string }[];
-      podIP?: string;
-    };
-    const phase =
-      run.terminating && all(run).every((c) => !c.process) && this.#phase(run) === "Running"
-        ? "Failed"
-        : this.#phase(run);
-    run.phase = phase;
-    const ready = run.containers.every((c) => "running" in c.state);
-    const before = new Map(
-      (status.conditions ?? []).map((c) => [c.type, c as { status: string; lastTransitionTime?: string }]),
+    const next = podStatus(run, (pod.status ?? {}) as PodStatus, this.#o.hostIp, () =>
+      this.#o.podIp(++this.#ips),
     );
-    // A condition's lastTransitionTime moves only when its status does.
-    const condition = (type: string, ok: boolean) => {
-      const value = ok ? "True" : "False";
-      const old = before.get(type);
-      const at = old?.status === value ? (old.lastTransitionTime ?? now()) : now();
-      return { type, status: value, lastProbeTime: null, lastTransitionTime: at };
-    };
-    const keep = (status.conditions ?? []).filter(
-      (c) => !["Initialized", "Ready", "ContainersReady"].includes(c.type),
-    );
-    const podIP = status.podIP ?? this.#o.podIp(++this.#ips);
-    const next = {
-      ...status,
-      phase,
-      hostIP: this.#o.hostIp,
-      hostIPs: [{ ip: this.#o.hostIp }],
-      podIP,
-      podIPs: [{ ip: podIP }],
-      startTime: status.startTime ?? now(),
-      conditions: [
-        ...keep,
-        condition("Initialized", run.initialized),
-        condition("Ready", ready && !run.terminating),
-        condition("ContainersReady", ready),
-      ],
-      containerStatuses: run.containers.map((c) => containerStatus(run, c)),
-      ...(run.init.length > 0 ? { initContainerStatuses: run.init.map((c) => containerStatus(run, c)) } : {}),
-    };
     this.#o.api.update(
       this.#pods,
       run.namespace,

@@ -1,6 +1,7 @@
 /** The scheduler shell: binds pending pods using `place`, provisioning local volumes on the chosen node. */
 import type { Api } from "./api.ts";
 import { now } from "./clock.ts";
+import { bindPod } from "./binding.ts";
 import { recordEvent } from "./events.ts";
 import { equalJson } from "./json.ts";
 import type { KubeObject, ResourceType } from "./resources.ts";
@@ -113,7 +114,7 @@ export class Scheduler {
     const placement = place(pod, nodes, volumeTerms);
     if ("reasons" in placement) return this.#unschedulable(pod, placement.reasons.join(" "));
     for (const claim of unbound) this.#storage.provision(claim, placement.node);
-    const bound = this.#api.bind(ns, pod.metadata.name ?? "", placement.node);
+    const bound = bindPod(this.#api, ns, pod.metadata.name ?? "", placement.node);
     recordEvent(
       this.#api,
       bound,

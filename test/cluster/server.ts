@@ -21,6 +21,7 @@ import {
   resourceAddress,
   type ResourceAddress,
 } from "./http-request.ts";
+import { bindPod } from "./binding.ts";
 import { evict } from "./eviction.ts";
 import { page } from "./paging.ts";
 import { RequestFaults } from "./request-faults.ts";
@@ -214,7 +215,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (a.subresource === "binding" && method === "POST") {
       const target = (body as { target?: { name?: string } })?.target?.name;
       if (!target) throw badRequest("a binding needs target.name");
-      api.bind(namespace ?? "", name, target);
+      bindPod(api, namespace ?? "", name, target);
       return sendJson(res, 201, {
         kind: "Status",
         apiVersion: "v1",
