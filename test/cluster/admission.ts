@@ -155,7 +155,14 @@ function mutablePodSpec(spec: JsonObject): JsonObject {
     activeDeadlineSeconds: undefined,
     tolerations: undefined,
     terminationGracePeriodSeconds: undefined,
+    schedulingGates: undefined,
   };
+}
+
+function gateNames(spec: unknown): string[] {
+  return ((spec as { schedulingGates?: { name: string }[] } | undefined)?.schedulingGates ?? []).map(
+    (g) => g.name,
+  );
 }
 
 /**
@@ -214,6 +221,16 @@ export function admitUpdate(type: ResourceType, object: KubeObject, old: KubeObj
   if (type.group === "" && type.kind === "Pod") {
     const before = mutablePodSpec(old.spec as JsonObject);
     const after = mutablePodSpec(object.spec as JsonObject);
+    const added = gateNames(object.spec).filter((g) => !gateNames(old.spec).includes(g));
+    if (added.length > 0) {
+      return [
+        {
+          reason: "FieldValueForbidden",
+          field: "spec.schedulingGates",
+          message: "Forbidden: only deletion is allowed, but found new scheduling gate(s)",
+        },
+      ];
+    }
     if (!equalJson(before, after)) {
       return [
         {

@@ -89,6 +89,13 @@ export class Scheduler {
 
   #scheduleOne(pod: KubeObject, nodes: NodeState[]): void {
     const ns = pod.metadata.namespace ?? "";
+    if (((pod.spec as { schedulingGates?: unknown[] }).schedulingGates ?? []).length > 0) {
+      return this.#unschedulable(
+        pod,
+        "Scheduling is blocked due to non-empty scheduling gates",
+        "SchedulingGated",
+      );
+    }
     const volumeTerms = [];
     const unbound: KubeObject[] = [];
     for (const v of (pod.spec as { volumes?: Volume[] }).volumes ?? []) {
@@ -133,7 +140,7 @@ export class Scheduler {
     }
   }
 
-  #unschedulable(pod: KubeObject, message: string): void {
+  #unschedulable(pod: KubeObject, message: string, reason = "Unschedulable"): void {
     const status = (pod.status ?? {}) as {
       conditions?: { type: string; reason?: string; message?: string }[];
     };
@@ -144,7 +151,7 @@ export class Scheduler {
       status: "False",
       lastProbeTime: null,
       lastTransitionTime: now(),
-      reason: "Unschedulable",
+      reason,
       message,
     };
     if (
@@ -153,7 +160,8 @@ export class Scheduler {
     )
       return;
     const next = [...conditions.filter((c) => c.type !== "PodScheduled"), condition];
-    recordEvent(this.#api, pod, "Warning", "FailedScheduling", message, SOURCE);
+    if (reason === "Unschedulable")
+      recordEvent(this.#api, pod, "Warning", "FailedScheduling", message, SOURCE);
     this.#api.update(
       this.#pods,
       pod.metadata.namespace,

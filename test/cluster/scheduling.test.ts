@@ -222,6 +222,34 @@ describe("volume binding", () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it("holds a gated pod until its scheduling gates are removed; gates cannot be added", async () => {
+    const { api } = cluster.server;
+    api.create(t().pods, "default", {
+      metadata: { name: "gated" },
+      spec: {
+        restartPolicy: "Never",
+        schedulingGates: [{ name: "example.io/quota" }],
+        containers: [{ name: "c", image: "shell", args: ["true"] }],
+      },
+    });
+    await until("gated condition", () => {
+      const c = (get("gated")?.status as { conditions?: { reason?: string }[] }).conditions;
+      return c?.some((x) => x.reason === "SchedulingGated");
+    });
+    expect(nodeOf("gated")).toBeUndefined();
+    const gated = get("gated")!;
+    const more = {
+      ...gated,
+      spec: { ...(gated.spec as object), schedulingGates: [{ name: "example.io/quota" }, { name: "x" }] },
+    };
+    expect(() => api.update(t().pods, "default", "gated", more)).toThrow(/only deletion is allowed/);
+    api.update(t().pods, "default", "gated", {
+      ...gated,
+      spec: { ...(gated.spec as object), schedulingGates: [] },
+    });
+    await until("ran after ungating", () => phase("gated") === "Succeeded");
+  });
+
   it("keeps pods Pending while requests exceed allocatable, and binds them when room is freed", async () => {
     const { api } = cluster.server;
     const big = (name: string) => ({
