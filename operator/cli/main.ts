@@ -8,6 +8,8 @@ commands:
   info <uri> [--json]                      describe a GeoTIFF / COG (file path, file://, s3://, https://)
   cog <in-uri> <out-uri> [--compression deflate|lzw|none] [--level 1..9] [--tile 512]
       [--overviews auto|none] [--resampling average|nearest]
+  plan <chain.yaml> [--json | --dot] [--lanes N] [--source name=WxHxB:dtype]
+                                           plan a chain: stages, tasks, lanes, cross-lane tiles
                                            rewrite any readable GeoTIFF as a Cloud-Optimized GeoTIFF
 
 S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
@@ -17,6 +19,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import("./info.ts")).infoCommand,
   cog: async () => (await import("./cog.ts")).cogCommand,
+  plan: async () => (await import("./plan.ts")).planCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
