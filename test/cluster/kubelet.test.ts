@@ -197,6 +197,17 @@ describe("kubelet", () => {
     expect(codes).toEqual([137]);
   });
 
+  it("fails a pod that outlives activeDeadlineSeconds, without restarting it", async () => {
+    const pod = shellPod("deadline", "sleep 30", {}, "Always");
+    (pod.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds = 1;
+    cluster.server.api.create(types().pods, ns, pod);
+    await until("Failed", () => phase("deadline") === "Failed");
+    expect(read("deadline")?.status).toMatchObject({ reason: "DeadlineExceeded" });
+    const status = (read("deadline")?.status as { containerStatuses: { restartCount: number }[] })
+      .containerStatuses[0];
+    expect(status.restartCount).toBe(0);
+  });
+
   it("kills a pod's process as the OOM killer would", async () => {
     cluster.server.api.create(types().pods, ns, shellPod("oom", "sleep 30"));
     await until("Running", () => phase("oom") === "Running");
@@ -221,6 +232,39 @@ describe("kubelet", () => {
     await until("removed", () => read("evictee") === undefined);
     stop();
     expect(seen).toContain("EvictionByEvictionAPI");
+  });
+});
+
+describe("cascading deletion of running pods", () => {
+  it("stops the processes of pods whose owner is deleted", async () => {
+    const { api } = cluster.server;
+    const owner = api.create(types().cms, ns, { metadata: { name: "chain-owner" } });
+    const ref = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      name: "chain-owner",
+      uid: owner.metadata.uid ?? "",
+      controller: true,
+    };
+    for (const name of ["owned-a", "owned-b"]) {
+      const p = shellPod(name, "while true; do echo x >> beat; sleep 0.02; done");
+      api.create(types().pods, ns, { ...p, metadata: { ...p.metadata, ownerReferences: [ref] } });
+    }
+    await until("running", () => phase("owned-a") === "Running" && phase("owned-b") === "Running");
+    const beats = ["owned-a", "owned-b"].map((n) => {
+      const pod = read(n)!;
+      return join(
+        cluster.storage.nodeDir((pod.spec as { nodeName: string }).nodeName),
+        "pods",
+        pod.metadata.uid ?? "",
+        "beat",
+      );
+    });
+    api.delete(types().cms, ns, "chain-owner");
+    await until("dependents gone", () => !read("owned-a") && !read("owned-b"));
+    const sizes = beats.map((b) => readFileSync(b).length);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(beats.map((b) => readFileSync(b).length)).toEqual(sizes);
   });
 });
 

@@ -114,6 +114,7 @@ export class Kubelet {
   #forget(run: PodRun, signal: NodeJS.Signals): void {
     this.#runs.delete(run.uid);
     clearTimeout(run.killTimer);
+    clearTimeout(run.deadlineTimer);
     for (const t of run.restartTimers) clearTimeout(t);
     for (const c of all(run)) c.process?.kill(signal);
   }
@@ -147,6 +148,9 @@ export class Kubelet {
       restartTimers: new Set(),
     };
     this.#runs.set(uid, run);
+    const deadline = (pod.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds;
+    if (deadline !== undefined)
+      run.deadlineTimer = setTimeout(() => this.#exceedDeadline(run), deadline * 1000);
     let volumes: Map<string, string>;
     try {
       volumes = prepareVolumes(this.#o.api.store, pod, this.#o.nodeDir, run.dir);
@@ -177,7 +181,7 @@ export class Kubelet {
           run.initialized = true;
           this.#launchContainers(run, pod, volumes);
         }
-      } else if (run.restartPolicy === "Never" || run.terminating) {
+      } else if (run.restartPolicy === "Never" || run.terminating || run.deadlineExceeded) {
         run.initFailed = true;
       } else {
         this.#restartLater(run, c, () => this.#launchInit(run, i, pod, volumes));
@@ -187,10 +191,19 @@ export class Kubelet {
     });
   }
 
+  #exceedDeadline(run: PodRun): void {
+    if (!this.#runs.has(run.uid)) return;
+    run.deadlineExceeded = true;
+    for (const t of run.restartTimers) clearTimeout(t);
+    run.restartTimers.clear();
+    for (const c of all(run)) c.process?.kill("SIGKILL");
+    this.#report(run);
+  }
+
   #restartLater(run: PodRun, c: ContainerRun, relaunch: () => void): void {
     const timer = setTimeout(() => {
       run.restartTimers.delete(timer);
-      if (!this.#runs.has(run.uid) || run.terminating) return;
+      if (!this.#runs.has(run.uid) || run.terminating || run.deadlineExceeded) return;
       c.lastState = c.state;
       c.restartCount++;
       relaunch();
@@ -246,6 +259,7 @@ export class Kubelet {
     const code = "terminated" in c.state ? c.state.terminated.exitCode : 0;
     const restart =
       !run.terminating &&
+      !run.deadlineExceeded &&
       (run.restartPolicy === "Always" || (run.restartPolicy === "OnFailure" && code !== 0));
     if (restart) {
       this.#restartLater(run, c, () =>

@@ -44,6 +44,9 @@ export interface PodRun {
   terminating: boolean;
   killTimer?: NodeJS.Timeout;
   restartTimers: Set<NodeJS.Timeout>;
+  /** activeDeadlineSeconds ran out: containers are killed and not restarted. */
+  deadlineExceeded?: boolean;
+  deadlineTimer?: NodeJS.Timeout;
 }
 
 export type PodStatus = Record<string, unknown> & {
@@ -78,6 +81,7 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
 }
 
 export function phaseOf(run: PodRun): string {
+  if (run.deadlineExceeded && all(run).every((c) => !c.process)) return "Failed";
   if (!run.initialized) return run.initFailed ? "Failed" : "Pending";
   const states = run.containers.map((c) => c.state);
   const pendingRestart = run.restartTimers.size > 0;
@@ -125,6 +129,12 @@ export function podStatus(
     podIP,
     podIPs: [{ ip: podIP }],
     startTime: status.startTime ?? now(),
+    ...(run.deadlineExceeded
+      ? {
+          reason: "DeadlineExceeded",
+          message: "Pod was active on the node longer than the specified deadline",
+        }
+      : {}),
     conditions: [
       ...keep,
       condition("Initialized", run.initialized),
