@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ApiextensionsV1Api,
   CustomObjectsApi,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
+  type KubernetesListObject,
+  type KubernetesObject,
 } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "./server.ts";
 import { kubeConfigOf, requestJson, statusOf, until } from "./testing.ts";
@@ -255,6 +258,42 @@ describe("custom resources", () => {
         (await fetch(`${server.url}/apis/${group}/${version}/namespaces/${namespace}/temps`)).status === 404,
     );
     expect(server.store.list("example.io/temps")).toEqual([]);
+  });
+});
+
+describe("informer on a custom resource", () => {
+  it("lists and follows custom objects through makeInformer", async () => {
+    const kc = kubeConfigOf(server);
+    const path = `/apis/${group}/${version}/namespaces/${namespace}/${plural}`;
+    const informer = makeInformer<KubernetesObject>(
+      kc,
+      path,
+      () =>
+        custom.listNamespacedCustomObject({ group, version, namespace, plural }) as Promise<
+          KubernetesListObject<KubernetesObject>
+        >,
+    );
+    const events: string[] = [];
+    informer.on("add", (o) => events.push(`add ${o.metadata?.name}`));
+    informer.on("update", (o) => events.push(`update ${o.metadata?.name}`));
+    informer.on("delete", (o) => events.push(`delete ${o.metadata?.name}`));
+    await informer.start();
+    try {
+      await create(gadget("g-informed", { size: 1, source: {} }));
+      await until("add", () => events.includes("add g-informed"));
+      await custom.patchNamespacedCustomObjectStatus(
+        { group, version, namespace, plural, name: "g-informed", body: { status: { phase: "Running" } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+      await until("update", () => events.includes("update g-informed"));
+      expect((informer.get("g-informed", namespace) as Gadget | undefined)?.status).toEqual({
+        phase: "Running",
+      });
+      await custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: "g-informed" });
+      await until("delete", () => events.includes("delete g-informed"));
+    } finally {
+      await informer.stop();
+    }
   });
 });
 
