@@ -74,6 +74,25 @@ describe("create, get, update", () => {
     expect(noNs).toMatchObject({ code: 404, message: 'namespaces "absent" not found' });
   });
 
+  it("refuses a resourceVersion on create and a different uid on update", async () => {
+    const withRv = await failure(
+      core.createNamespacedConfigMap({
+        namespace,
+        body: configMap("crud-rv", { metadata: { resourceVersion: "5" } }),
+      }),
+    );
+    expect(withRv.code).toBe(500);
+    const made = await core.createNamespacedConfigMap({ namespace, body: configMap("crud-uid") });
+    const other = await failure(
+      core.replaceNamespacedConfigMap({
+        name: "crud-uid",
+        namespace,
+        body: { ...made, metadata: { ...made.metadata, uid: "00000000-0000-0000-0000-000000000000" } },
+      }),
+    );
+    expect(other).toMatchObject({ code: 409, reason: "Conflict" });
+  });
+
   it("generates names from generateName", async () => {
     const made = await core.createNamespacedConfigMap({
       namespace,

@@ -127,6 +127,9 @@ export class Api {
     } else {
       delete metadata.namespace;
     }
+    if (metadata.resourceVersion) {
+      throw new ApiError(500, "InternalError", "resourceVersion should not be set on objects to be created");
+    }
     if (!metadata.name && metadata.generateName)
       metadata.name = metadata.generateName + randomBytes(3).toString("hex").slice(0, 5);
     const nameCauses = [...validateName(metadata.name), ...validateMetadata(type, metadata)];
@@ -166,8 +169,14 @@ export class Api {
     }
     const old = this.get(type, namespace, name);
     const rv = body.metadata.resourceVersion;
-    if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion)
+    if (rv !== undefined && rv !== "" && rv !== old.metadata.resourceVersion) {
       throw conflict(target(type, name), STALE);
+    }
+    const uid = body.metadata.uid;
+    if (uid && uid !== old.metadata.uid) {
+      const why = `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`;
+      throw conflict(target(type, name), why);
+    }
     return this.#write(type, old, body, options);
   }
 

@@ -1,5 +1,5 @@
 /** Simulated nodes running real processes: pod phases, exit codes, restarts, volumes, env, graceful deletion, faults. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./cluster.ts";
@@ -182,8 +182,19 @@ describe("kubelet", () => {
 
   it("kills a container that ignores SIGTERM once the grace period is over", async () => {
     const { api } = cluster.server;
-    api.create(types().pods, ns, shellPod("stubborn", "trap '' TERM; while true; do sleep 0.05; done"));
+    api.create(
+      types().pods,
+      ns,
+      shellPod("stubborn", "trap '' TERM; touch trapped; while true; do sleep 0.05; done"),
+    );
     await until("Running", () => phase("stubborn") === "Running");
+    const pod = read("stubborn")!;
+    const dir = join(
+      cluster.storage.nodeDir((pod.spec as { nodeName: string }).nodeName),
+      "pods",
+      pod.metadata.uid ?? "",
+    );
+    await until("trap installed", () => existsSync(join(dir, "trapped")));
     const codes: number[] = [];
     const stop = api.store.subscribe((e) => {
       const t = (
@@ -260,11 +271,32 @@ describe("cascading deletion of running pods", () => {
         "beat",
       );
     });
+    await until("both writing", () => beats.every((b) => existsSync(b)));
     api.delete(types().cms, ns, "chain-owner");
     await until("dependents gone", () => !read("owned-a") && !read("owned-b"));
     const sizes = beats.map((b) => readFileSync(b).length);
     await new Promise((r) => setTimeout(r, 100));
     expect(beats.map((b) => readFileSync(b).length)).toEqual(sizes);
+  });
+});
+
+describe("namespace deletion", () => {
+  it("stops the running pods of a deleted namespace, then removes it", async () => {
+    const { api } = cluster.server;
+    const namespaces = api.registry.get("", "v1", "namespaces")!;
+    api.create(namespaces, undefined, { metadata: { name: "doomed-run" } });
+    api.create(types().pods, "doomed-run", shellPod("worker", "while true; do sleep 0.05; done"));
+    await until(
+      "running",
+      () =>
+        (api.store.get("/pods", "doomed-run", "worker")?.status as { phase?: string })?.phase === "Running",
+    );
+    api.delete(namespaces, undefined, "doomed-run");
+    await until(
+      "namespace removed",
+      () => api.store.get("/namespaces", undefined, "doomed-run") === undefined,
+    );
+    expect(api.store.list("/pods", "doomed-run")).toEqual([]);
   });
 });
 
@@ -282,7 +314,11 @@ describe("node partition", () => {
       ns,
       onNode0(shellPod("cutoff-long", "while true; do echo x >> beat; sleep 0.02; done")),
     );
-    api.create(types().pods, ns, onNode0(shellPod("cutoff-short", "sleep 0.3; exit 5")));
+    api.create(
+      types().pods,
+      ns,
+      onNode0(shellPod("cutoff-short", "while [ ! -f go ]; do sleep 0.02; done; touch done; exit 5")),
+    );
     await until(
       "both running",
       () => phase("cutoff-long") === "Running" && phase("cutoff-short") === "Running",
@@ -298,7 +334,12 @@ describe("node partition", () => {
     const size = () => (existsSync(beat) ? readFileSync(beat).length : 0);
     const before = size();
     await until("still writing while partitioned", () => size() > before + 20);
-    await new Promise((r) => setTimeout(r, 400));
+    // cutoff-short exits only once the partition is in place.
+    const short = read("cutoff-short")!;
+    const shortDir = join(cluster.storage.nodeDir("node-0"), "pods", short.metadata.uid ?? "");
+    writeFileSync(join(shortDir, "go"), "");
+    await until("exited while partitioned", () => existsSync(join(shortDir, "done")));
+    await new Promise((r) => setTimeout(r, 100));
     // Nothing was reported during the partition: the exit of cutoff-short is unknown to the API.
     expect(phase("cutoff-short")).toBe("Running");
     expect(read("cutoff-long")?.metadata.deletionTimestamp).toBeDefined();
