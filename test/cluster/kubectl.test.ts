@@ -175,6 +175,17 @@ metadata: { name: p1 }
 spec: { containers: [{ name: main, image: busybox }] }
 `;
     expect(await kubectl(["apply", "-f", "-"], pod)).toContain("pod/p1 created");
+    // A re-apply of a built-in kind goes through a strategic merge patch keyed by container name.
+    const changed = pod.replace("image: busybox", "image: busybox:1.37");
+    expect(await kubectl(["apply", "-f", "-"], changed)).toContain("pod/p1 configured");
+    const applied = parse(await kubectl(["get", "pod", "p1", "-o", "yaml"]));
+    expect(applied.spec.containers).toHaveLength(1);
+    expect(applied.spec.containers[0]).toMatchObject({ name: "main", image: "busybox:1.37" });
+    // Other pod spec fields are immutable, as on a real API server.
+    const forbidden = pod.replace("image: busybox", "image: busybox, env: [{ name: A, value: x }]");
+    await expect(kubectl(["apply", "-f", "-"], forbidden)).rejects.toThrow(
+      /pod updates may not change fields/,
+    );
     const created = await requestJson(server, "GET", "/api/v1/namespaces/default/pods/p1");
     const uid = (created.body.metadata as { uid: string }).uid;
     const reply = await requestJson(server, "POST", "/api/v1/namespaces/default/events", {
