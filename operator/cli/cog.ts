@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { cropBlock } from "../../worker/io/raster.ts";
 import { createCogWriter } from "../../worker/io/tiff/cog-writer.ts";
 import { openSink } from "../../worker/io/sink/open.ts";
 import { openRaster } from "../../worker/io/tiff/reader.ts";
@@ -70,9 +69,17 @@ export async function cogCommand(argv: string[]): Promise<number> {
   try {
     const rows = Math.ceil(info.height / tileSize);
     const cols = Math.ceil(info.width / tileSize);
+    // Tile-sized windows, so the writer gets its blocks without a crop; blocks shared by neighbouring
+    // tiles (strips, unaligned tiles) are decoded once thanks to the reader's decoded-block cache.
     const readRow = (ty: number) => {
       const y = ty * tileSize;
-      return input.readWindow({ x: 0, y, width: info.width, height: Math.min(tileSize, info.height - y) });
+      const height = Math.min(tileSize, info.height - y);
+      return Promise.all(
+        Array.from({ length: cols }, (_, tx) => {
+          const x = tx * tileSize;
+          return input.readWindow({ x, y, width: Math.min(tileSize, info.width - x), height });
+        }),
+      );
     };
     let next = readRow(0);
     for (let ty = 0; ty < rows; ty++) {
@@ -82,14 +89,7 @@ export async function cogCommand(argv: string[]): Promise<number> {
         // Awaited on the next turn; until then a failure must not surface as an unhandled rejection.
         next.catch(() => {});
       }
-      const adds: Promise<void>[] = [];
-      for (let tx = 0; tx < cols; tx++) {
-        const x = tx * tileSize;
-        adds.push(
-          writer.addTile(tx, ty, cropBlock(row, x, 0, Math.min(tileSize, info.width - x), row.height)),
-        );
-      }
-      await Promise.all(adds);
+      await Promise.all(row.map((block, tx) => writer.addTile(tx, ty, block)));
     }
     const { bytes } = await writer.finish(sink);
     process.stderr.write(`wrote ${positionals[1]} (${bytes} bytes)\n`);

@@ -13,14 +13,13 @@ function run(
 ): number[] {
   const dst: TypedArray = new type(4);
   const kernel: Downsample = {
-    samplesPerPixel: 1,
     resampling: "average",
     integer: true,
     nodata: null,
     fill: 0,
     ...k,
   };
-  downsample2x(new type(src), 4, valid[0], valid[1], dst, kernel);
+  downsample2x(new type(src), 4, valid[0], valid[1], dst, 2, kernel);
   return Array.from(dst);
 }
 
@@ -79,22 +78,12 @@ describe("overview kernel (2x2 → 1)", () => {
     });
   }
 
-  it("interleaved bands are averaged independently", () => {
-    const src = new Uint16Array(4 * 4 * 2);
-    for (let i = 0; i < 16; i++) {
-      src[2 * i] = i;
-      src[2 * i + 1] = 1000 + i * 2;
-    }
-    const dst = new Uint16Array(2 * 2 * 2);
-    downsample2x(src, 4, 4, 4, dst, {
-      samplesPerPixel: 2,
-      resampling: "average",
-      integer: true,
-      nodata: null,
-      fill: 0,
-    });
-    // block (0,0) holds pixels 0,1,4,5: mean 2.5 → 3; band 2: 1000 + 2*2.5 = 1005
-    expect(Array.from(dst)).toEqual([3, 1005, 5, 1009, 11, 1021, 13, 1025]);
+  it("reads and writes rows of the given strides (a clipped block into part of a quarter)", () => {
+    // 3x3 valid pixels in rows of 3 → 2x2 output pixels in rows of 4 (the rest fill)
+    const src = new Uint16Array([1, 3, 10, 5, 7, 20, 100, 200, 30]);
+    const dst = new Uint16Array(8);
+    downsample2x(src, 3, 3, 3, dst, 4, { resampling: "average", integer: true, nodata: null, fill: 9 });
+    expect(Array.from(dst)).toEqual([4, 15, 9, 9, 150, 30, 9, 9]);
   });
 });
 

@@ -13,9 +13,10 @@ import type { ByteSink } from "../sink/byte-sink.ts";
 import { assembleCog } from "./cog-assemble.ts";
 import { layoutCog } from "./cog-layout.ts";
 import { levelTags } from "./cog-level-tags.ts";
-import type { CogSpec, ResolvedCogSpec } from "./cog-spec.ts";
+import type { CogSpec } from "./cog-spec.ts";
 import { resolveCogSpec } from "./cog-spec.ts";
 import { openSpool } from "./cog-spool.ts";
+import type { TileBands } from "./encode/tile-encoder.ts";
 import { encodeTile } from "./encode/tile-encoder.ts";
 import type { Downsample } from "./overview.ts";
 import { downsample2x } from "./overview.ts";
@@ -55,23 +56,6 @@ interface Level {
   readonly quartersArrived: Uint8Array;
 }
 
-/** Band-sequential block → pixel-interleaved full tile, only the in-image part copied, the rest `fill`. */
-function interleave(block: Block, s: ResolvedCogSpec, validWidth: number, validHeight: number): TypedArray {
-  const T = s.tileSize;
-  const spp = s.bandCount;
-  const out = typedArrayFor(s.dataType, T * T * spp);
-  if (validWidth < T || validHeight < T) out.fill(s.fill);
-  for (let b = 0; b < spp; b++) {
-    const src = block.bands[b]!;
-    for (let y = 0; y < validHeight; y++) {
-      let o = y * T * spp + b;
-      const row = y * block.width;
-      for (let x = 0; x < validWidth; x++, o += spp) out[o] = src[row + x]!;
-    }
-  }
-  return out;
-}
-
 export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}): Promise<CogWriter> {
   const uri = opts.uri ?? "cog";
   const s = resolveCogSpec(spec, uri);
@@ -80,8 +64,11 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
   const T = s.tileSize;
   const half = T / 2;
   const spp = s.bandCount;
-  const quarterSamples = half * half * spp;
+  const bandQuarter = half * half;
+  const quarterSamples = bandQuarter * spp;
   const quarterBytes = typedArrayFor(s.dataType, 1).BYTES_PER_ELEMENT * quarterSamples;
+  const fillCast = typedArrayFor(s.dataType, 1);
+  fillCast[0] = s.fill;
   const spool = await openSpool(quarterBytes, opts.tmpDir);
   const concurrency = opts.concurrency ?? Math.max(2, availableParallelism() * 2);
   const encoding = {
@@ -90,9 +77,9 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
     dataType: s.dataType,
     tileSize: T,
     samplesPerPixel: spp,
+    fill: fillCast[0]!,
   };
   const kernel: Downsample = {
-    samplesPerPixel: spp,
     resampling: s.resampling,
     integer: isIntegerType(s.dataType),
     nodata: s.nodata,
@@ -119,16 +106,33 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
     return [Math.min(T, l.width - tx * T), Math.min(T, l.height - ty * T)];
   };
 
-  async function processTile(k: number, tx: number, ty: number, pixels: TypedArray): Promise<void> {
+  /** Bands of a full tile of fill, for tiles never added. */
+  const fillBands = (): TypedArray[] => {
+    const all = typedArrayFor(s.dataType, T * T * spp).fill(s.fill);
+    return Array.from({ length: spp }, (_, b) => all.subarray(b * T * T, (b + 1) * T * T));
+  };
+
+  /** Quarters are band-sequential (half² samples per band), like tiles on their way to the encoder. */
+  async function processTile(k: number, tx: number, ty: number, tile: TileBands): Promise<void> {
     const l = levels[k]!;
     let quarter: Promise<void> | null = null;
     if (k + 1 < levels.length) {
       const q = typedArrayFor(s.dataType, quarterSamples);
       const [w, h] = validSize(k, tx, ty);
-      downsample2x(pixels, T, w, h, q, kernel);
+      tile.bands.forEach((band, b) =>
+        downsample2x(
+          band,
+          tile.stride,
+          w,
+          h,
+          q.subarray(b * bandQuarter, (b + 1) * bandQuarter),
+          half,
+          kernel,
+        ),
+      );
       quarter = storeQuarter(k + 1, tx, ty, q);
     }
-    const encoded = await encodeTile(pixels, encoding);
+    const encoded = await encodeTile(tile, encoding);
     const index = ty * l.tilesX + tx;
     l.spoolOffsets[index] = await spool.append(encoded);
     l.byteCounts[index] = encoded.length;
@@ -151,7 +155,7 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
   async function buildOverviewTile(k: number, tx: number, ty: number): Promise<void> {
     const l = levels[k]!;
     const index = ty * l.tilesX + tx;
-    const pixels = typedArrayFor(s.dataType, T * T * spp).fill(s.fill);
+    const bands = fillBands();
     const q = typedArrayFor(s.dataType, quarterSamples);
     const qBytes = new Uint8Array(q.buffer);
     for (let pos = 0; pos < 4; pos++) {
@@ -160,11 +164,13 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
       await spool.takeSlot(slot, qBytes);
       const x0 = (pos & 1) * half;
       const y0 = (pos >> 1) * half;
-      for (let y = 0; y < half; y++) {
-        pixels.set(q.subarray(y * half * spp, (y + 1) * half * spp), ((y0 + y) * T + x0) * spp);
-      }
+      bands.forEach((band, b) => {
+        for (let y = 0, from = b * bandQuarter; y < half; y++, from += half) {
+          band.set(q.subarray(from, from + half), (y0 + y) * T + x0);
+        }
+      });
     }
-    await processTile(k, tx, ty, pixels);
+    await processTile(k, tx, ty, { bands, stride: T, width: T, height: T });
   }
 
   function track(work: Promise<void>): void {
@@ -181,9 +187,9 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
     if (failure) throw failure;
   }
 
-  async function enqueue(tx: number, ty: number, pixels: () => TypedArray): Promise<void> {
+  async function enqueue(tx: number, ty: number, tile: () => TileBands): Promise<void> {
     await waitBelow(concurrency - 1);
-    track(processTile(0, tx, ty, pixels()));
+    track(processTile(0, tx, ty, tile()));
   }
 
   const fail = (why: string): IoError => new IoError("invalid-argument", uri, why);
@@ -213,7 +219,7 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
       const index = ty * l0.tilesX + tx;
       if (received[index]) throw fail(`tile (${tx}, ${ty}) added twice`);
       received[index] = 1;
-      await enqueue(tx, ty, () => interleave(block, s, w, h));
+      await enqueue(tx, ty, () => ({ bands: block.bands, stride: block.width, width: w, height: h }));
     },
 
     async finish(sink) {
@@ -224,7 +230,7 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
           if (received[i]) continue;
           const tx = i % levels[0]!.tilesX;
           const ty = Math.floor(i / levels[0]!.tilesX);
-          await enqueue(tx, ty, () => typedArrayFor(s.dataType, T * T * spp).fill(s.fill));
+          await enqueue(tx, ty, () => ({ bands: fillBands(), stride: T, width: T, height: T }));
         }
         await waitBelow(0);
         levels.forEach((l, k) => {

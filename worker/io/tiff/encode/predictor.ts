@@ -1,14 +1,50 @@
 /**
- * Forward TIFF predictors, applied in place to one pixel-interleaved tile before compression
- * (the inverse of what readers undo). Rows are whole tile rows, padding included, as libtiff does.
+ * Forward TIFF predictors for one pixel-interleaved tile before compression (the inverse of what
+ * readers undo). Rows are whole tile rows, padding included, as libtiff does.
  */
 import type { TypedArray } from "../../raster.ts";
 
-/** Predictor 2: each sample minus the same band's sample to its left; typed-array stores wrap as TIFF expects. */
-export function horizontalDifference(samples: TypedArray, rowSamples: number, samplesPerPixel: number): void {
-  for (let start = 0; start < samples.length; start += rowSamples) {
-    for (let i = start + rowSamples - 1; i >= start + samplesPerPixel; i--) {
-      samples[i] = (samples[i]! as number) - (samples[i - samplesPerPixel]! as number);
+/**
+ * Copy one band (rows of `srcStride` samples, `width`x`height` of them used) into sample `band` of a
+ * `tileSize`² tile of `samplesPerPixel` interleaved samples, the rest of the band's samples `fill`
+ * (a value `out` can hold). With `difference`, store predictor 2 at once: each sample minus the same
+ * band's sample to its left, which typed-array stores wrap as TIFF expects; padding is then
+ * `fill` − the last sample once and 0 after it.
+ */
+export function interleaveBand(
+  src: TypedArray,
+  srcStride: number,
+  width: number,
+  height: number,
+  out: TypedArray,
+  tileSize: number,
+  samplesPerPixel: number,
+  band: number,
+  fill: number,
+  difference: boolean,
+): void {
+  const spp = samplesPerPixel;
+  const rowSamples = tileSize * spp;
+  const padAfter = difference ? 0 : fill;
+  for (let y = 0; y < tileSize; y++) {
+    let o = y * rowSamples + band;
+    const end = o + rowSamples;
+    let prev = 0;
+    if (y < height) {
+      const row = y * srcStride;
+      if (difference) {
+        for (let x = row; x < row + width; x++, o += spp) {
+          const v = src[x]!;
+          out[o] = v - prev;
+          prev = v;
+        }
+      } else {
+        for (let x = row; x < row + width; x++, o += spp) out[o] = src[x]!;
+      }
+    }
+    if (o < end) {
+      out[o] = difference ? fill - prev : fill;
+      for (o += spp; o < end; o += spp) out[o] = padAfter;
     }
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The pure tile encoder: one pixel-interleaved, full-size tile → the compressed bytes stored in the TIFF.
- * It takes ownership of `pixels` (the predictor runs in place).
+ * The pure tile encoder: the bands of one tile → the compressed bytes stored in the TIFF
+ * (pixel-interleaved, full tile size, predictor applied).
  */
 import type { DataType, TypedArray } from "../../raster.ts";
-import { bytesPerSample, isIntegerType } from "../../raster.ts";
+import { bytesPerSample, isIntegerType, typedArrayFor } from "../../raster.ts";
 import { deflateAsync } from "./deflate.ts";
 import { lzwEncode } from "./lzw.ts";
-import { floatingPointDifference, horizontalDifference } from "./predictor.ts";
+import { floatingPointDifference, interleaveBand } from "./predictor.ts";
 
 export type Compression = "deflate" | "lzw" | "none";
 
@@ -32,15 +32,29 @@ export interface TileEncoding {
   readonly dataType: DataType;
   readonly tileSize: number;
   readonly samplesPerPixel: number;
+  /** Value of samples beyond `width`x`height` (one the data type holds). */
+  readonly fill: number;
 }
 
-export function encodeTile(pixels: TypedArray, enc: TileEncoding): Promise<Uint8Array> {
-  const rowSamples = enc.tileSize * enc.samplesPerPixel;
-  const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+/** One tile's bands, band-sequential: rows of `stride` samples, the top-left `width`x`height` used. */
+export interface TileBands {
+  readonly bands: readonly TypedArray[];
+  readonly stride: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Reads `tile` before returning, so its arrays may be reused as soon as this returns. */
+export function encodeTile(tile: TileBands, enc: TileEncoding): Promise<Uint8Array> {
+  const T = enc.tileSize;
+  const spp = enc.samplesPerPixel;
   const predictor = predictorFor(enc.compression, enc.dataType);
-  if (predictor === 2) horizontalDifference(pixels, rowSamples, enc.samplesPerPixel);
-  if (predictor === 3)
-    floatingPointDifference(bytes, rowSamples, enc.samplesPerPixel, bytesPerSample(enc.dataType));
+  const pixels = typedArrayFor(enc.dataType, T * T * spp);
+  tile.bands.forEach((band, b) =>
+    interleaveBand(band, tile.stride, tile.width, tile.height, pixels, T, spp, b, enc.fill, predictor === 2),
+  );
+  const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+  if (predictor === 3) floatingPointDifference(bytes, T * spp, spp, bytesPerSample(enc.dataType));
   switch (enc.compression) {
     case "deflate":
       return deflateAsync(bytes, enc.level);
