@@ -54,6 +54,26 @@ describe("kubectl on simulated nodes", () => {
     expect(cluster.server.api.store.get("/pods", "default", "server")).toBeUndefined();
   });
 
+  it("cordons and drains a node: its pods are evicted and new pods go elsewhere", async () => {
+    const pinned = pod("drained", "trap 'exit 0' TERM; while true; do sleep 0.05; done").replace(
+      "restartPolicy: Never",
+      "restartPolicy: Never\n  nodeSelector: { kubernetes.io/hostname: node-0 }",
+    );
+    await kubectl(["apply", "-f", "-"], pinned);
+    await kubectl(["wait", "--for=condition=Ready", "pod/drained", "--timeout=15s"]);
+    const out = await kubectl(["drain", "node-0", "--force", "--grace-period=5", "--timeout=30s"]);
+    expect(out).toContain("node/node-0 drained");
+    expect(cluster.server.api.store.get("/pods", "default", "drained")).toBeUndefined();
+    const node = cluster.server.api.store.get("/nodes", undefined, "node-0");
+    expect((node?.spec as { unschedulable?: boolean }).unschedulable).toBe(true);
+    await kubectl(["apply", "-f", "-"], pod("after-drain", "true"));
+    await kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/after-drain", "--timeout=15s"]);
+    expect((await kubectl(["get", "pod", "after-drain", "-o", "jsonpath={.spec.nodeName}"])).trim()).toBe(
+      "node-1",
+    );
+    await kubectl(["uncordon", "node-0"]);
+  });
+
   it("lists nodes as Ready", async () => {
     const lines = (await kubectl(["get", "nodes", "--no-headers"])).trim().split("\n");
     expect(lines.map((l) => l.split(/\s+/).slice(0, 2))).toEqual([
