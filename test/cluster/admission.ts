@@ -165,6 +165,19 @@ function gateNames(spec: unknown): string[] {
   );
 }
 
+/** Conversions every write of a kind gets: a Secret's write-only stringData is merged into data (base64). */
+export function normalize(type: ResourceType, object: KubeObject): KubeObject {
+  if (type.group !== "" || type.kind !== "Secret" || !isObject(object.stringData)) return object;
+  const { stringData, ...rest } = object;
+  const encoded = Object.fromEntries(
+    Object.entries(stringData as Record<string, string>).map(([k, v]) => [
+      k,
+      Buffer.from(String(v)).toString("base64"),
+    ]),
+  );
+  return { ...rest, data: { ...((object.data ?? {}) as Record<string, string>), ...encoded } } as KubeObject;
+}
+
 /**
  * Applies create-time defaults; returns the object to store and the causes that reject it.
  * `priorityOf` resolves a PriorityClass name to its value (the Priority admission plugin).

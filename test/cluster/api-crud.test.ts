@@ -93,6 +93,19 @@ describe("create, get, update", () => {
     expect(other).toMatchObject({ code: 409, reason: "Conflict" });
   });
 
+  it("stores a Secret's stringData as base64 data", async () => {
+    const made = await core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: "s3-creds" },
+        data: { a: Buffer.from("x").toString("base64") },
+        stringData: { AWS_ACCESS_KEY_ID: "key" },
+      },
+    });
+    expect(made.stringData).toBeUndefined();
+    expect(made.data).toEqual({ a: "eA==", AWS_ACCESS_KEY_ID: Buffer.from("key").toString("base64") });
+  });
+
   it("generates names from generateName", async () => {
     const made = await core.createNamespacedConfigMap({
       namespace,

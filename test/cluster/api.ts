@@ -3,7 +3,7 @@
  * optimistic concurrency, generation, the status subresource, patches, finalizers and deletion.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { admitCreate, admitUpdate, validateMetadata, validateName } from "./admission.ts";
+import { admitCreate, admitUpdate, normalize, validateMetadata, validateName } from "./admission.ts";
 import { admitCustom, establishedStatus, isCrd, resourceOfCrd, serveCrd, unserveCrd } from "./crd.ts";
 import {
   alreadyExists,
@@ -375,7 +375,7 @@ export class Api {
     options: WriteOptions,
   ): KubeObject {
     let causes: StatusCause[];
-    let admitted = object;
+    let admitted = normalize(type, object);
     if (type.schema) {
       const result = admitCustom(type, object, old);
       if (options.fieldValidation === "Strict" && result.unknown.length > 0) {
@@ -386,7 +386,7 @@ export class Api {
       admitted = result.object;
       causes = result.causes;
     } else if (!old) {
-      const result = admitCreate(type, object, (name) => {
+      const result = admitCreate(type, admitted, (name) => {
         const value = this.store.get("scheduling.k8s.io/priorityclasses", undefined, name)?.value;
         return typeof value === "number" ? value : undefined;
       });

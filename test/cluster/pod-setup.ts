@@ -53,11 +53,13 @@ export function resolveImage(images: Images, image: string): ImageCommand | unde
   return images[image] ?? images[image.replace(/@.*$/, "").replace(/:[^:/]*$/, "")];
 }
 
+/** A Secret's values, decoded (the API server stores stringData as base64 data). */
 function secretData(secret: KubeObject): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((secret.data ?? {}) as Record<string, string>))
+  for (const [k, v] of Object.entries((secret.data ?? {}) as Record<string, string>)) {
     out[k] = Buffer.from(v, "base64").toString("utf8");
-  return { ...out, ...((secret.stringData ?? {}) as Record<string, string>) };
+  }
+  return out;
 }
 
 /** Makes the pod's volumes under `podDir` (or finds them on the node) and returns name → directory. */
