@@ -62,6 +62,11 @@ function specPart(o: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+/** Kinds whose spec changes are counted in metadata.generation (custom resources, CRDs, pods). */
+function hasGeneration(type: ResourceType): boolean {
+  return type.custom === true || isCrd(type) || (type.group === "" && type.kind === "Pod");
+}
+
 function isNamespace(type: ResourceType): boolean {
   return type.group === "" && type.kind === "Namespace";
 }
@@ -142,7 +147,12 @@ export class Api {
       ...body,
       apiVersion: apiVersionOf(type.group, type.versions[0]),
       kind: type.kind,
-      metadata: { ...metadata, uid: randomUUID(), creationTimestamp: now(), generation: 1 },
+      metadata: {
+        ...metadata,
+        uid: randomUUID(),
+        creationTimestamp: now(),
+        ...(hasGeneration(type) ? { generation: 1 } : {}),
+      },
     };
     object = this.#admit(type, object, undefined, options);
     if (isCrd(type)) {
@@ -210,7 +220,7 @@ export class Api {
         patched = mergePatch(existing, patch);
         break;
       case "strategic":
-        if (type.schema) {
+        if (type.custom) {
           throw new ApiError(
             415,
             "UnsupportedMediaType",
@@ -225,7 +235,7 @@ export class Api {
           existing,
           patch as KubeObject,
           this.#manager(options),
-          type.schema ? mergePatch : strategicMerge,
+          type.custom ? mergePatch : strategicMerge,
         );
         break;
     }
@@ -272,7 +282,7 @@ export class Api {
       metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, "Z");
       metadata.deletionGracePeriodSeconds = grace;
     }
-    if (first) metadata.generation = (old.metadata.generation ?? 1) + 1;
+    if (first && hasGeneration(type)) metadata.generation = (old.metadata.generation ?? 1) + 1;
     if (equalJson(metadata, old.metadata)) return old;
     const status = isNamespace(type) ? { ...(old.status as object), phase: "Terminating" } : old.status;
     const stored = this.store.put(this.key(type), { ...old, metadata, status });
@@ -353,7 +363,7 @@ export class Api {
     }
     next = { ...next, apiVersion: old.apiVersion, kind: old.kind };
     next = this.#admit(type, next, old, options);
-    if (!equalJson(specPart(old), specPart(next))) {
+    if (hasGeneration(type) && !equalJson(specPart(old), specPart(next))) {
       next = { ...next, metadata: { ...next.metadata, generation: (old.metadata.generation ?? 1) + 1 } };
     }
     if (equalJson(withoutVolatile(old), withoutVolatile(next))) return old;

@@ -119,6 +119,7 @@ export function resourceOfCrd(crd: KubeObject): { type?: ResourceType; causes: S
       categories: names.categories ?? [],
       statusSubresource: storage.subresources?.status !== undefined,
       columns: storage.additionalPrinterColumns ?? [],
+      custom: true,
       schema,
       rules,
     },

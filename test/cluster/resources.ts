@@ -57,6 +57,8 @@ export interface ResourceType {
   readonly categories: readonly string[];
   readonly statusSubresource: boolean;
   readonly columns: readonly PrinterColumn[];
+  /** Served from a CustomResourceDefinition. */
+  readonly custom?: boolean;
   /** Present for custom resources: validation, defaulting and pruning. */
   readonly schema?: Schema;
   readonly rules?: readonly TransitionRule[];
