@@ -66,7 +66,7 @@ function columnsOf(type: ResourceType): PrinterColumn[] {
   const ageColumn: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
   const custom = type.columns;
   const hasAge = custom.some((c) => c.name === "Age");
-  return type.schema && custom.length > 0
+  return type.custom && custom.length > 0
     ? [name, ...custom]
     : [name, ...custom, ...(hasAge ? [] : [ageColumn])];
 }
