@@ -3,7 +3,7 @@
  * (pixel-interleaved, full tile size, predictor applied).
  */
 import type { DataType, TypedArray } from "../../raster.ts";
-import { bytesPerSample, isIntegerType, typedArrayFor } from "../../raster.ts";
+import { bytesPerSample, isIntegerType, viewAs } from "../../raster.ts";
 import { deflateAsync } from "./deflate.ts";
 import { lzwEncode } from "./lzw.ts";
 import { floatingPointDifference, interleaveBand } from "./predictor.ts";
@@ -44,23 +44,48 @@ export interface TileBands {
   readonly height: number;
 }
 
+/**
+ * Interleaved tiles whose compression is done, by byte length: reusing them spares the allocation and
+ * collection of a large buffer per tile (they are overwritten entirely).
+ */
+const spare = new Map<number, Uint8Array[]>();
+const SPARE_PER_SIZE = 16;
+
+function takeBuffer(byteLength: number): Uint8Array {
+  return spare.get(byteLength)?.pop() ?? new Uint8Array(byteLength);
+}
+
+function giveBack(bytes: Uint8Array): void {
+  const list = spare.get(bytes.byteLength) ?? [];
+  if (list.length < SPARE_PER_SIZE) list.push(bytes);
+  spare.set(bytes.byteLength, list);
+}
+
 /** Reads `tile` before returning, so its arrays may be reused as soon as this returns. */
-export function encodeTile(tile: TileBands, enc: TileEncoding): Promise<Uint8Array> {
+export async function encodeTile(tile: TileBands, enc: TileEncoding): Promise<Uint8Array> {
   const T = enc.tileSize;
   const spp = enc.samplesPerPixel;
   const predictor = predictorFor(enc.compression, enc.dataType);
-  const pixels = typedArrayFor(enc.dataType, T * T * spp);
+  const bytes = takeBuffer(T * T * spp * bytesPerSample(enc.dataType));
+  const pixels = viewAs(enc.dataType, bytes);
   tile.bands.forEach((band, b) =>
     interleaveBand(band, tile.stride, tile.width, tile.height, pixels, T, spp, b, enc.fill, predictor === 2),
   );
-  const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
   if (predictor === 3) floatingPointDifference(bytes, T * spp, spp, bytesPerSample(enc.dataType));
   switch (enc.compression) {
-    case "deflate":
-      return deflateAsync(bytes, enc.level);
-    case "lzw":
-      return Promise.resolve(lzwEncode(bytes));
     case "none":
-      return Promise.resolve(bytes);
+      return bytes;
+    case "deflate":
+      try {
+        return await deflateAsync(bytes, enc.level);
+      } finally {
+        giveBack(bytes);
+      }
+    case "lzw":
+      try {
+        return lzwEncode(bytes);
+      } finally {
+        giveBack(bytes);
+      }
   }
 }
