@@ -67,6 +67,9 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
   const bandQuarter = half * half;
   const quarterSamples = bandQuarter * spp;
   const quarterBytes = typedArrayFor(s.dataType, 1).BYTES_PER_ELEMENT * quarterSamples;
+  const tileBytes = 4 * quarterBytes;
+  /** Interleaving buffers of finished encodes, for the next ones (at most one per concurrent encode). */
+  const scratch: Uint8Array[] = [];
   const fillCast = typedArrayFor(s.dataType, 1);
   fillCast[0] = s.fill;
   const spool = await openSpool(quarterBytes, opts.tmpDir);
@@ -132,7 +135,8 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
       );
       quarter = storeQuarter(k + 1, tx, ty, q);
     }
-    const encoded = await encodeTile(tile, encoding);
+    const buffer = scratch.pop() ?? new Uint8Array(tileBytes);
+    const encoded = await encodeTile(tile, encoding, buffer).finally(() => scratch.push(buffer));
     const index = ty * l.tilesX + tx;
     l.spoolOffsets[index] = await spool.append(encoded);
     l.byteCounts[index] = encoded.length;

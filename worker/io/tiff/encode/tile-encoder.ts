@@ -45,28 +45,19 @@ export interface TileBands {
 }
 
 /**
- * Interleaved tiles whose compression is done, by byte length: reusing them spares the allocation and
- * collection of a large buffer per tile (they are overwritten entirely).
+ * Reads `tile` before returning, so its arrays may be reused as soon as this returns. The interleaved
+ * tile is built in `scratch` (T² × samples per pixel × bytes per sample), which the caller may reuse
+ * once the returned promise settles: buffers recycled that way spare a large allocation per tile.
  */
-const spare = new Map<number, Uint8Array[]>();
-const SPARE_PER_SIZE = 16;
-
-function takeBuffer(byteLength: number): Uint8Array {
-  return spare.get(byteLength)?.pop() ?? new Uint8Array(byteLength);
-}
-
-function giveBack(bytes: Uint8Array): void {
-  const list = spare.get(bytes.byteLength) ?? [];
-  if (list.length < SPARE_PER_SIZE) list.push(bytes);
-  spare.set(bytes.byteLength, list);
-}
-
-/** Reads `tile` before returning, so its arrays may be reused as soon as this returns. */
-export async function encodeTile(tile: TileBands, enc: TileEncoding): Promise<Uint8Array> {
+export async function encodeTile(
+  tile: TileBands,
+  enc: TileEncoding,
+  scratch: Uint8Array,
+): Promise<Uint8Array> {
   const T = enc.tileSize;
   const spp = enc.samplesPerPixel;
   const predictor = predictorFor(enc.compression, enc.dataType);
-  const bytes = takeBuffer(T * T * spp * bytesPerSample(enc.dataType));
+  const bytes = scratch;
   const pixels = viewAs(enc.dataType, bytes);
   tile.bands.forEach((band, b) =>
     interleaveBand(band, tile.stride, tile.width, tile.height, pixels, T, spp, b, enc.fill, predictor === 2),
@@ -74,18 +65,10 @@ export async function encodeTile(tile: TileBands, enc: TileEncoding): Promise<Ui
   if (predictor === 3) floatingPointDifference(bytes, T * spp, spp, bytesPerSample(enc.dataType));
   switch (enc.compression) {
     case "none":
-      return bytes;
+      return bytes.slice();
     case "deflate":
-      try {
-        return await deflateAsync(bytes, enc.level);
-      } finally {
-        giveBack(bytes);
-      }
+      return deflateAsync(bytes, enc.level);
     case "lzw":
-      try {
-        return lzwEncode(bytes);
-      } finally {
-        giveBack(bytes);
-      }
+      return lzwEncode(bytes);
   }
 }
