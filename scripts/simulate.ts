@@ -98,6 +98,8 @@ const p = buildPlan();
 const n = p.dag.depStart.length - 1;
 const { depStart, deps, consumerStart, consumers, stageStart } = p.dag;
 const { laneOf, local } = p.lanes;
+/** The lane whose node last made each task's tile: its own, or a lane that took the task over. */
+const madeOn = Uint16Array.from(laneOf);
 
 // Per-task compute and the lower bound: max(critical path, total work / capacity), plus one pod start.
 const cost = new Float64Array(n);
@@ -167,6 +169,7 @@ function startPod(batch: string, lane: number, attempt: number, tasks: readonly 
       : roll < 0.85
         ? "evicted"
         : "node-lost";
+  for (const t of tasks) madeOn[t] = lane;
   let time = Math.max(now + COST.podStart, cpuFreeAt[lane]!);
   const times = new Float64Array(finished);
   for (let i = 0; i < finished; i++) {
@@ -214,7 +217,7 @@ function readPixels(t: number, d: number): number {
 
 function remoteInputs(t: number, lane: number): number {
   let k = 0;
-  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (laneOf[deps[e]!] !== lane) k++;
+  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (madeOn[deps[e]!] !== lane) k++;
   return k;
 }
 
@@ -224,14 +227,15 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
   while (pod.reported < pod.times.length && pod.times[pod.reported]! < horizon)
     done.push(pod.tasks[pod.reported++]!);
   for (const t of done) {
-    if (local[t] === 1 && ++held[pod.lane]! > peakHeld) peakHeld = held[pod.lane]!;
+    // A task taken from another lane writes to shared scratch, not to this node's volume.
+    if (local[t] === 1 && laneOf[t] === pod.lane && ++held[pod.lane]! > peakHeld) peakHeld = held[pod.lane]!;
     for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
       const d = deps[e]!;
       focus.add(laneOf[d]!);
       if (assembling[t]) continue;
       const bytes = readPixels(t, d);
       readBytes += bytes;
-      if (laneOf[d] !== pod.lane) remoteBytes += bytes;
+      if (madeOn[d] !== pod.lane) remoteBytes += bytes;
     }
     for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) focus.add(laneOf[consumers[e]!]!);
   }
@@ -279,6 +283,8 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
 const started = performance.now();
 let calls = 0;
 for (;;) {
+  // An idle node may be given another lane's work: it is always worth a look.
+  for (let l = 0; l < nodes; l++) if (podsOn[l] === 0) focus.add(l);
   const lanes = [...focus].filter((l) => podsOn[l]! < SLOTS).sort((a, b) => a - b);
   focus = new Set();
   const actions = schedule(p, state, now * 1000, { lanes, parallelism: SLOTS * nodes });
@@ -294,7 +300,8 @@ for (;;) {
     if (a.type === "FailChain") throw new Error(`the chain failed: ${a.message}`);
     if (a.type === "RequeueAfter") wakes.push(now + a.ms / 1000);
     if (a.type === "DeleteTiles") {
-      for (const t of a.tasks) if (local[t] === 1 && state.tasks[t] === DONE) held[a.lane]!--;
+      for (const t of a.tasks)
+        if (local[t] === 1 && state.moved[t] === 0 && state.tasks[t] === DONE) held[a.lane]!--;
       stimuli.push({ type: "TilesDeleted", tasks: a.tasks });
     }
     if (a.type === "StartBatch") {

@@ -12,7 +12,12 @@ export interface Recovery {
   readonly gone: Uint32Array; // lost, but nothing will read them again
 }
 
-export function recover(plan: Plan, tasks: Uint8Array, lostLanes: ReadonlySet<number>): Recovery {
+export function recover(
+  plan: Plan,
+  tasks: Uint8Array,
+  lostLanes: ReadonlySet<number>,
+  moved: Uint8Array = new Uint8Array(tasks.length),
+): Recovery {
   const { consumerStart, consumers } = plan.dag;
   const { laneOf, shared } = plan.lanes;
   const n = tasks.length;
@@ -27,7 +32,8 @@ export function recover(plan: Plan, tasks: Uint8Array, lostLanes: ReadonlySet<nu
     }
     // Assemblies (no readers) write the outputs themselves, never to a lane's volume.
     const final = consumerStart[t] === consumerStart[t + 1];
-    const lost = s === DONE && shared[t] === 0 && !final && lostLanes.has(laneOf[t]!);
+    // Tiles made by another lane's pod went to shared scratch.
+    const lost = s === DONE && shared[t] === 0 && moved[t] === 0 && !final && lostLanes.has(laneOf[t]!);
     if (s !== DELETED && !lost) continue;
     let needed = false;
     for (let e = consumerStart[t]!; e < consumerStart[t + 1]! && !needed; e++)

@@ -1,6 +1,6 @@
 import { laneRange } from "../plan/lanes.ts";
 import type { Plan } from "../plan/plan.ts";
-import { DELETED, DONE, PENDING, type Action, type ChainState } from "./types.ts";
+import { DELETED, DONE, PENDING, type Action, type Batch, type ChainState } from "./types.ts";
 
 export interface ScheduleOptions {
   /** Live values of `execution` (they may change after planning); default: the planned spec's. */
@@ -38,42 +38,136 @@ export function schedule(
   if (assembles.every((t) => tasks[t] === DONE || tasks[t] === DELETED))
     return [...actions, { type: "Complete" }];
 
-  let running = state.batches.filter((b) => b.phase === "running").length;
+  let running = 0;
+  const pods = new Map<number, number>(); // lane → its running batches, this call's starts included
+  const startOn = (lane: number) => {
+    pods.set(lane, (pods.get(lane) ?? 0) + 1);
+    running++;
+  };
+  for (const b of state.batches) if (b.phase === "running") startOn(b.lane);
+  // Tasks of running batches are not pending; those of batches waiting to retry are kept for them.
+  const reserved = new Set(state.batches.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
+  const load = loads(plan, state, reserved);
   let wake = Infinity;
   for (const b of state.batches) {
     if (b.phase !== "backoff") continue;
     if (b.retryAt! > now) wake = Math.min(wake, b.retryAt!);
     else if (!suspended && running < parallelism && inputsReady(plan, tasks, b.tasks)) {
-      actions.push({ type: "StartBatch", batch: b.id, lane: b.lane, attempt: b.attempt + 1, tasks: b.tasks });
-      running++;
+      const lane = retryLane(plan, state, b, load, tasksPerPod);
+      actions.push({ type: "StartBatch", batch: b.id, lane, attempt: b.attempt + 1, tasks: b.tasks });
+      startOn(lane);
+      load[b.lane]! -= b.tasks.length;
+      load[lane]! += b.tasks.length;
     }
   }
   if (!suspended && running < parallelism) {
-    // Tasks of running batches are not pending; those of batches waiting to retry are kept for them.
-    const reserved = new Set(state.batches.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
-    const builder = new BatchBuilder(plan, tasks, reserved);
+    const builder = new BatchBuilder(plan, state, reserved);
     const seq = [...state.nextBatch];
-    // Round robin over lanes, so that every lane gets a pod before any lane gets a second one.
-    for (let progress = true; progress && running < parallelism;) {
-      progress = false;
-      for (const lane of lanes) {
-        if (running >= parallelism) break;
-        const batch = builder.build(lane, tasksPerPod);
-        if (batch.length === 0) continue;
-        actions.push({
-          type: "StartBatch",
-          batch: `l${lane}-b${seq[lane]!++}`,
-          lane,
-          attempt: 1,
-          tasks: batch,
-        });
-        running++;
-        progress = true;
+    // Fewest pods first, across calls: a lane gets a pod before any lane with more running gets another,
+    // so that at the pod cap no node idles while another queues pods it can only run one after another.
+    // A lane's own work stops at its share of the pods: more would lock its queue onto its node, out of
+    // reach of idle nodes (below).
+    const share = Math.ceil(parallelism / plan.lanes.count);
+    // Among lanes with as many pods, the one with the most work ahead goes first (at the pod cap the
+    // others wait; the heaviest sets the finish).
+    const waiting = [...lanes].sort(
+      (a, b) => (pods.get(a) ?? 0) - (pods.get(b) ?? 0) || load[b]! - load[a]! || a - b,
+    );
+    // Lanes are fixed, and node losses and retries leave some far behind: a node whose load is well below
+    // the heaviest's takes the far end of that lane's queue, before that lane would stack more pods on its
+    // own node, which runs them one after another.
+    const exhausted = new Set<number>(); // lanes with nothing a pod elsewhere can run
+    const take = (lane: number, gap: number): number[] => {
+      for (let victim = heaviest(load, exhausted); victim >= 0 && victim !== lane;) {
+        if (load[victim]! - load[lane]! <= gap) break;
+        const batch = builder.build(victim, tasksPerPod, lane);
+        if (batch.length) {
+          load[victim]! -= batch.length;
+          load[lane]! += batch.length;
+          return batch;
+        }
+        exhausted.add(victim);
+        victim = heaviest(load, exhausted);
       }
+      return [];
+    };
+    for (let i = 0; i < waiting.length && running < parallelism; i++) {
+      const lane = waiting[i]!;
+      let batch = take(lane, STEAL_GAP * tasksPerPod);
+      if (batch.length === 0) batch = builder.build(lane, tasksPerPod);
+      // An idle node with nothing of its own takes whatever it can read, however little: near the end
+      // that is the top of the overview pyramid, waiting on lanes whose nodes are busy.
+      if (batch.length === 0 && !pods.has(lane)) batch = take(lane, 0);
+      if (batch.length === 0) continue;
+      actions.push({
+        type: "StartBatch",
+        batch: `l${lane}-b${seq[lane]!++}`,
+        lane,
+        attempt: 1,
+        tasks: batch,
+      });
+      startOn(lane);
+      if (pods.get(lane)! < share) insertByPods(waiting, i + 1, lane, pods);
     }
   }
   if (wake !== Infinity) actions.push({ type: "RequeueAfter", ms: wake - now });
   return actions;
+}
+
+/** How many batches more work a lane must have than another before the other's node takes some of it. */
+const STEAL_GAP = 2;
+
+/**
+ * Where a batch whose retry is due runs again: on the lightest lane's node instead of its own when its
+ * lane is more than a batch behind (a lost node takes a while to replace, and the retry would queue
+ * behind that lane's other work) and that node can read every input.
+ */
+function retryLane(plan: Plan, state: ChainState, b: Batch, load: Int32Array, size: number): number {
+  let lightest = 0;
+  for (let l = 1; l < load.length; l++) if (load[l]! < load[lightest]!) lightest = l;
+  if (load[b.lane]! - load[lightest]! <= size) return b.lane;
+  const { depStart, deps } = plan.dag;
+  const { laneOf, shared } = plan.lanes;
+  const earlier = new Set<number>();
+  for (const t of b.tasks) {
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+      const d = deps[e]!;
+      const readable = earlier.has(d) || shared[d] === 1 || state.moved[d] === 1 || laneOf[d] === lightest;
+      if (!readable) return b.lane;
+    }
+    earlier.add(t);
+  }
+  return lightest;
+}
+
+/** The lane with the most load not known to be exhausted; -1 when there is none. */
+function heaviest(load: Int32Array, exhausted: ReadonlySet<number>): number {
+  let best = -1;
+  for (let l = 0; l < load.length; l++)
+    if (!exhausted.has(l) && (best < 0 || load[l]! > load[best]!)) best = l;
+  return best;
+}
+
+/**
+ * Per lane, the tasks its node has ahead: its own pending ones (those of a batch waiting to retry count
+ * for the batch's lane), plus those of the batches it runs, whichever lane they came from.
+ */
+function loads(plan: Plan, state: ChainState, reserved: ReadonlySet<number>): Int32Array {
+  const { laneOf } = plan.lanes;
+  const { tasks } = state;
+  const load = new Int32Array(plan.lanes.count);
+  for (let t = 0; t < tasks.length; t++) if (tasks[t] === PENDING) load[laneOf[t]!]!++;
+  for (const t of reserved) if (tasks[t] === PENDING) load[laneOf[t]!]!--;
+  for (const b of state.batches) load[b.lane]! += b.tasks.length;
+  return load;
+}
+
+/** Queue `lane` again after position `from`, behind every lane with as few pods or fewer. */
+function insertByPods(queue: number[], from: number, lane: number, pods: ReadonlyMap<number, number>): void {
+  const mine = pods.get(lane)!;
+  let at = from;
+  while (at < queue.length && (pods.get(queue[at]!) ?? 0) <= mine) at++;
+  queue.splice(at, 0, lane);
 }
 
 /** The task ids of a lane: one contiguous range [first, end) per stage. */
@@ -135,6 +229,7 @@ function deletions(plan: Plan, tasks: Uint8Array, lanes: readonly number[]): Act
 class BatchBuilder {
   private readonly plan: Plan;
   private readonly tasks: Uint8Array;
+  private readonly moved: Uint8Array;
   private readonly reserved: ReadonlySet<number>;
   private readonly taken = new Set<number>();
   // Per task, 1 + inputs not done (nor taken) and 1 + readers not done (nor taken); 0 = not computed yet.
@@ -143,9 +238,11 @@ class BatchBuilder {
   private readonly unread: Int32Array;
   private readonly ready = new Map<number, Map<number, number[]>>(); // lane → stage → ready task ids
 
-  constructor(plan: Plan, tasks: Uint8Array, reserved: ReadonlySet<number>) {
+  constructor(plan: Plan, state: ChainState, reserved: ReadonlySet<number>) {
+    const { tasks } = state;
     this.plan = plan;
     this.tasks = tasks;
+    this.moved = state.moved;
     this.reserved = reserved;
     this.missing = new Int32Array(tasks.length);
     this.unread = new Int32Array(tasks.length);
@@ -202,23 +299,102 @@ class BatchBuilder {
     return n;
   }
 
-  build(lane: number, size: number): number[] {
+  /** Can the node of lane `node` read every input of ready task `t`: made in this batch, on its volume, or shared? */
+  private reachable(t: number, node: number): boolean {
+    const { depStart, deps } = this.plan.dag;
+    const { laneOf, shared } = this.plan.lanes;
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+      const d = deps[e]!;
+      if (this.taken.has(d) || shared[d] === 1 || this.moved[d] === 1) continue;
+      if (laneOf[d] !== node) return false;
+    }
+    return true;
+  }
+
+  /**
+   * May a batch of `lane` go on with another lane's task `c` that it just made ready? When the node reads
+   * every input and holds at least as many of them as `c`'s own lane does: then `c` reads no more across
+   * nodes here than there, and does not wait for its lane's next pod (the top of an overview pyramid,
+   * spread over lanes, climbs level by level in one batch instead of one pod start per level).
+   */
+  private pulls(c: number, lane: number): boolean {
+    const { depStart, deps } = this.plan.dag;
+    const { laneOf, shared } = this.plan.lanes;
+    let here = 0;
+    let home = 0;
+    for (let e = depStart[c]!; e < depStart[c + 1]!; e++) {
+      const d = deps[e]!;
+      const made = this.moved[d] === 0 ? laneOf[d]! : -1; // moved tiles are in shared scratch only
+      if (this.taken.has(d) || made === lane) here++;
+      else if (shared[d] === 0) return false;
+      else if (made === laneOf[c]) home++;
+    }
+    return here >= home;
+  }
+
+  /** At home: the deepest stage; then a tile other lanes wait for; then the most inputs freed; then the lowest id. */
+  private pickHome(ready: Map<number, number[]>): [number, number] {
+    const stage = Math.max(...ready.keys());
+    const list = ready.get(stage)!;
+    let best = 0;
+    let bestFrees = -1;
+    for (let i = 0; i < list.length && i < 64; i++) {
+      // Shared tiles outrank any count of freed inputs (a task reads at most a few hundred tiles).
+      const f = this.plan.lanes.shared[list[i]!]! * 1e6 + this.frees(list[i]!);
+      if (f > bestFrees || (f === bestFrees && list[i]! < list[best]!)) [best, bestFrees] = [i, f];
+    }
+    return [stage, best];
+  }
+
+  /**
+   * Away: what this batch unlocked, deepest first (a tile pushed down on one node is not read across
+   * nodes); else the highest id of the shallowest stage, the far end of the lane's own queue, so the two
+   * pods work apart; only tasks whose inputs the pod can read.
+   */
+  private pickAway(
+    ready: Map<number, number[]>,
+    unlocked: readonly number[],
+    node: number,
+  ): [number, number] | null {
+    let own = -1;
+    for (const c of unlocked) {
+      if (this.taken.has(c) || !this.reachable(c, node)) continue;
+      if (
+        own === -1 ||
+        this.stageOf(c) > this.stageOf(own) ||
+        (this.stageOf(c) === this.stageOf(own) && c < own)
+      )
+        own = c;
+    }
+    if (own !== -1) {
+      const stage = this.stageOf(own);
+      return [stage, ready.get(stage)!.indexOf(own)];
+    }
+    for (const stage of [...ready.keys()].sort((a, b) => a - b)) {
+      const list = ready.get(stage)!;
+      for (let i = list.length - 1; i >= 0 && i >= list.length - 64; i--)
+        if (this.reachable(list[i]!, node)) return [stage, i];
+    }
+    return null;
+  }
+
+  /**
+   * Up to `size` ready tasks of `lane`, depth first, for a pod on the node of lane `node`: its own, or
+   * another's (see pickAway).
+   */
+  build(lane: number, size: number, node = lane): number[] {
+    const away = node !== lane;
     const ready = this.readyIn(lane);
     const batch: number[] = [];
     const waitingOnBatch: number[] = [];
     const unlocked: number[] = [];
     const { depStart, deps, consumerStart, consumers } = this.plan.dag;
     while (batch.length < size && ready.size > 0) {
-      const stage = Math.max(...ready.keys());
+      const pick = away ? this.pickAway(ready, unlocked, node) : this.pickHome(ready);
+      if (pick === null) break;
+      const [stage, index] = pick;
       const list = ready.get(stage)!;
-      let best = 0;
-      let bestFrees = -1;
-      for (let i = 0; i < list.length && i < 64; i++) {
-        // Shared tiles outrank any count of freed inputs (a task reads at most a few hundred tiles).
-        const f = this.plan.lanes.shared[list[i]!]! * 1e6 + this.frees(list[i]!);
-        if (f > bestFrees || (f === bestFrees && list[i]! < list[best]!)) [best, bestFrees] = [i, f];
-      }
-      const t = list.splice(best, 1)[0]!;
+      const t = list.splice(index, 1)[0]!;
       if (list.length === 0) ready.delete(stage);
       batch.push(t);
       this.taken.add(t);
@@ -231,7 +407,7 @@ class BatchBuilder {
         const m = this.missingOf(c) - 1;
         this.missing[c]!--;
         waitingOnBatch.push(c);
-        if (m === 0 && this.available(c) && this.plan.lanes.laneOf[c] === lane) {
+        if (m === 0 && this.available(c) && (this.plan.lanes.laneOf[c] === lane || this.pulls(c, node))) {
           push(ready, this.stageOf(c), c);
           unlocked.push(c);
         }

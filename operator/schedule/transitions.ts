@@ -67,8 +67,21 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
     case "BatchStarted": {
       if (current?.phase === "running" || (current && stimulus.attempt <= current.attempt)) return unchanged;
       for (const t of stimulus.tasks) move(t, RUNNING);
+      const { laneOf } = plan.lanes;
+      const moved = stimulus.tasks.some((t) => (laneOf[t] !== stimulus.lane) !== (state.moved[t] === 1))
+        ? state.moved.slice()
+        : state.moved;
+      if (moved !== state.moved)
+        for (const t of stimulus.tasks) moved[t] = laneOf[t] !== stimulus.lane ? 1 : 0;
       const batch: Batch = current
-        ? { ...current, attempt: stimulus.attempt, tasks: stimulus.tasks, phase: "running", retryAt: null }
+        ? {
+            ...current,
+            lane: stimulus.lane, // a retry may run on another lane's node
+            attempt: stimulus.attempt,
+            tasks: stimulus.tasks,
+            phase: "running",
+            retryAt: null,
+          }
         : {
             id: stimulus.batch,
             lane: stimulus.lane,
@@ -81,8 +94,8 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
           };
       const nextBatch = [...state.nextBatch];
       const seq = Number(/-b(\d+)$/.exec(stimulus.batch)?.[1] ?? -1);
-      nextBatch[stimulus.lane] = Math.max(nextBatch[stimulus.lane]!, seq + 1);
-      return withBatches([...state.batches.filter((b) => b !== current), batch], { nextBatch });
+      if (!current) nextBatch[stimulus.lane] = Math.max(nextBatch[stimulus.lane]!, seq + 1);
+      return withBatches([...state.batches.filter((b) => b !== current), batch], { nextBatch, moved });
     }
     case "TasksSucceeded": {
       if (!isCurrent) return unchanged;
@@ -130,7 +143,7 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
       return withBatches(state.batches);
     }
     case "LaneLost": {
-      const { recompute, gone } = recover(plan, state.tasks, new Set([stimulus.lane]));
+      const { recompute, gone } = recover(plan, state.tasks, new Set([stimulus.lane]), state.moved);
       for (const t of gone) move(t, DELETED);
       for (const t of recompute) move(t, PENDING);
       return withBatches(state.batches);

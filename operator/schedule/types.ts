@@ -24,6 +24,11 @@ export interface Batch {
 
 export interface ChainState {
   readonly tasks: Uint8Array; // TaskState per task
+  /**
+   * 1 per task last started by a pod of another lane (work taken from a loaded lane): such a pod writes
+   * the task's output to shared scratch, where it survives the loss of either lane's volume.
+   */
+  readonly moved: Uint8Array;
   readonly batches: readonly Batch[]; // running or waiting to retry; finished batches are dropped
   readonly nextBatch: readonly number[]; // per lane: the sequence number of its next new batch
   readonly failure: string | null; // set once the chain has failed for good
@@ -56,6 +61,7 @@ export type Stimulus =
   | { readonly type: "LaneLost"; readonly lane: number };
 
 export type Action =
+  /** A batch runs on `lane`'s node; its tasks of other lanes (taken from them) write to shared scratch. */
   | {
       readonly type: "StartBatch";
       readonly batch: string;
@@ -81,6 +87,7 @@ export interface Transition {
 export function initialState(taskCount: number, lanes: number): ChainState {
   return {
     tasks: new Uint8Array(taskCount),
+    moved: new Uint8Array(taskCount),
     batches: [],
     nextBatch: new Array<number>(lanes).fill(0),
     failure: null,

@@ -50,13 +50,17 @@ describe("lineage recovery", () => {
         chainArb,
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.array(fc.nat(8)),
-        ({ spec, sources, lanes }, f, lostList) => {
+        fc.array(fc.nat()),
+        ({ spec, sources, lanes }, f, lostList, movedList) => {
           const p = planOf(spec, sources, lanes);
           const tasks = stateAfter(p, Math.floor(f * p.order.length));
           const lost = new Set(lostList.filter((l) => l < lanes));
+          // Tiles made by another lane's pod are in shared scratch.
+          const moved = new Uint8Array(tasks.length);
+          for (const m of movedList) moved[m % tasks.length] = 1;
           const survives = (t: number) =>
-            tasks[t] === DONE && !(lost.has(p.lanes.laneOf[t]!) && p.lanes.shared[t] === 0);
-          const { recompute, gone } = recover(p, tasks, lost);
+            tasks[t] === DONE && !(lost.has(p.lanes.laneOf[t]!) && p.lanes.shared[t] === 0 && moved[t] === 0);
+          const { recompute, gone } = recover(p, tasks, lost, moved);
           const willRun = new Uint8Array(tasks.length);
           tasks.forEach((s, t) => (willRun[t] = s === PENDING || s === RUNNING ? 1 : 0));
           for (const t of recompute) {
@@ -80,7 +84,8 @@ describe("lineage recovery", () => {
 });
 
 describe("schedule driven to completion through failures", () => {
-  it("starts only ready tasks in topological order, deletes only after the last reader, and completes", () => {
+  it("starts only ready, readable tasks in topological order, deletes only after the last reader, and completes", () => {
+    let movedStarts = 0;
     fc.assert(
       fc.property(
         chainArb,
@@ -109,9 +114,19 @@ describe("schedule driven to completion through failures", () => {
                 const earlier = new Set<number>();
                 for (const t of a.tasks) {
                   expect(state.tasks[t]).toBe(PENDING);
-                  for (const d of deps(p, t)) expect(state.tasks[d] === DONE || earlier.has(d)).toBe(true);
+                  for (const d of deps(p, t)) {
+                    expect(state.tasks[d] === DONE || earlier.has(d)).toBe(true);
+                    // A node reads its own lane's volume, shared scratch, and what its batch made.
+                    const readable =
+                      earlier.has(d) ||
+                      p.lanes.laneOf[d] === a.lane ||
+                      p.lanes.shared[d] === 1 ||
+                      state.moved[d] === 1;
+                    expect(readable).toBe(true);
+                  }
                   earlier.add(t);
                 }
+                if (a.tasks.some((t) => p.lanes.laneOf[t] !== a.lane)) movedStarts++;
                 feed({
                   type: "BatchStarted",
                   batch: a.batch,
@@ -163,5 +178,7 @@ describe("schedule driven to completion through failures", () => {
       ),
       { numRuns: 40, seed: 9 },
     );
+    // Idle lanes took work from loaded ones, and batches pushed tiles into other lanes' stages.
+    expect(movedStarts).toBeGreaterThan(0);
   });
 });

@@ -211,6 +211,37 @@ describe("schedule", () => {
     );
   });
 
+  it("gives a pod to the lane with fewest running before any other gets one more", () => {
+    const plan = smallPlan({ tasksPerPod: 1 });
+    const first = starts(schedule(plan, initialState(20, 2), T0, { parallelism: 2, lanes: [0] }));
+    expect(first.map((a) => a.lane)).toEqual([0]); // its share: parallelism / lanes = 1 pod
+    const state = apply(plan, initialState(20, 2), ...started(first));
+    expect(starts(schedule(plan, state, T0, { parallelism: 2 })).map((a) => a.lane)).toEqual([1]);
+  });
+
+  it("lets an idle lane take the far end of a loaded lane's queue, reading only shared scratch", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 1 });
+    const { laneOf } = plan.lanes;
+    let state = initialState(20, 2);
+    const lane1 = [...Array(20).keys()].filter((t) => laneOf[t] === 1 && t < 16);
+    state = { ...state, tasks: state.tasks.map((s, t) => (lane1.includes(t) ? DONE : s)) };
+    const [home, away] = starts(schedule(plan, state, T0));
+    expect(home!.lane).toBe(0);
+    expect(away!.lane).toBe(1);
+    // Lane 0's NDVI tiles (sources only) are 0..3: its own pod starts at the front, the other at the back.
+    expect(away!.tasks).toEqual([3]);
+    expect(home!.tasks[0]).toBeLessThan(3);
+    state = apply(plan, state, ...started([home!, away!]), {
+      type: "BatchSucceeded",
+      batch: away!.batch,
+      attempt: 1,
+    });
+    expect(state.moved[3]).toBe(1);
+    // The tile went to shared scratch: losing lane 0's volume does not send it back.
+    const lost = observe(plan, state, { type: "LaneLost", lane: 0 });
+    expect(lost.state.tasks[3]).toBe(DONE);
+  });
+
   it("recomputes a lost lane's tiles that are still needed, and tells the story", () => {
     const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
     let state = initialState(20, 2);
