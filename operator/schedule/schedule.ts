@@ -45,9 +45,13 @@ export function schedule(
     running++;
   };
   for (const b of state.batches) if (b.phase === "running") startOn(b.lane);
-  // Tasks of running batches are not pending; those of batches waiting to retry are kept for them.
-  const reserved = new Set(state.batches.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
-  const load = loads(plan, state, reserved);
+  // Tasks of running batches are not pending; those of batches waiting to retry are kept for them, except
+  // when such a batch has no counted failure to wait out and a lane loss took its inputs: then they go back
+  // to the pool, where any node that can read their recomputed inputs may take them.
+  const released = (b: Batch) => b.failures === 0 && b.retryAt! <= now && !inputsReady(plan, tasks, b.tasks);
+  const holding = state.batches.filter((b) => b.phase === "running" || !released(b));
+  const reserved = new Set(holding.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
+  const load = loads(plan, state, holding, reserved);
   let wake = Infinity;
   for (const b of state.batches) {
     if (b.phase !== "backoff") continue;
@@ -149,16 +153,21 @@ function heaviest(load: Int32Array, exhausted: ReadonlySet<number>): number {
 }
 
 /**
- * Per lane, the tasks its node has ahead: its own pending ones (those of a batch waiting to retry count
+ * Per lane, the tasks its node has ahead: its own pending ones (those a batch waiting to retry holds count
  * for the batch's lane), plus those of the batches it runs, whichever lane they came from.
  */
-function loads(plan: Plan, state: ChainState, reserved: ReadonlySet<number>): Int32Array {
+function loads(
+  plan: Plan,
+  state: ChainState,
+  holding: readonly Batch[],
+  reserved: ReadonlySet<number>,
+): Int32Array {
   const { laneOf } = plan.lanes;
   const { tasks } = state;
   const load = new Int32Array(plan.lanes.count);
   for (let t = 0; t < tasks.length; t++) if (tasks[t] === PENDING) load[laneOf[t]!]!++;
   for (const t of reserved) if (tasks[t] === PENDING) load[laneOf[t]!]!--;
-  for (const b of state.batches) load[b.lane]! += b.tasks.length;
+  for (const b of holding) load[b.lane]! += b.tasks.length;
   return load;
 }
 

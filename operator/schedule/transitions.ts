@@ -95,7 +95,16 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
       const nextBatch = [...state.nextBatch];
       const seq = Number(/-b(\d+)$/.exec(stimulus.batch)?.[1] ?? -1);
       if (!current) nextBatch[stimulus.lane] = Math.max(nextBatch[stimulus.lane]!, seq + 1);
-      return withBatches([...state.batches.filter((b) => b !== current), batch], { nextBatch, moved });
+      // A batch waiting to retry gives up the tasks another batch started (schedule() releases them when
+      // it has no failure of its own to wait out and its inputs were lost); emptied, it is dropped.
+      const started = new Set(stimulus.tasks);
+      const others = state.batches.flatMap((b): Batch[] => {
+        if (b === current || b.phase !== "backoff" || !b.tasks.some((t) => started.has(t)))
+          return b === current ? [] : [b];
+        const rest = b.tasks.filter((t) => !started.has(t));
+        return rest.length ? [{ ...b, tasks: rest }] : [];
+      });
+      return withBatches([...others, batch], { nextBatch, moved });
     }
     case "TasksSucceeded": {
       if (!isCurrent) return unchanged;

@@ -242,6 +242,34 @@ describe("schedule", () => {
     expect(lost.state.tasks[3]).toBe(DONE);
   });
 
+  it("gives the tasks of a node-lost batch back to the pool once the lane loss took their inputs", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
+    let state = initialState(20, 2);
+    const first = starts(schedule(plan, state, T0));
+    state = apply(
+      plan,
+      state,
+      ...started(first),
+      ...first.map((b) => ({ type: "BatchSucceeded", batch: b.batch, attempt: 1 }) as const),
+    );
+    const lost = starts(schedule(plan, state, T0)).find((b) => b.lane === 0)!;
+    state = apply(
+      plan,
+      state,
+      ...started([lost]),
+      { type: "BatchFailed", batch: lost.batch, attempt: 1, reason: "node-lost", at: T0, message: "gone" },
+      { type: "LaneLost", lane: 0 },
+    );
+    const next = starts(schedule(plan, state, T0));
+    // The batch is not restarted as it was (its inputs are gone); its tasks join new depth-first batches.
+    expect(next.some((a) => a.batch === lost.batch)).toBe(false);
+    const taken = next.flatMap((a) => a.tasks);
+    expect(lost.tasks.some((t) => taken.includes(t))).toBe(true);
+    state = apply(plan, state, ...started(next));
+    const waiting = state.batches.filter((b) => b.phase === "backoff").flatMap((b) => b.tasks);
+    expect(waiting.filter((t) => taken.includes(t))).toEqual([]);
+  });
+
   it("recomputes a lost lane's tiles that are still needed, and tells the story", () => {
     const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
     let state = initialState(20, 2);
