@@ -5,46 +5,46 @@
 import type { TypedArray } from "../../raster.ts";
 
 /**
- * Copy one band (rows of `srcStride` samples, `width`x`height` of them used) into sample `band` of a
- * `tileSize`² tile of `samplesPerPixel` interleaved samples, the rest of the band's samples `fill`
- * (a value `out` can hold). With `difference`, store predictor 2 at once: each sample minus the same
- * band's sample to its left, which typed-array stores wrap as TIFF expects; padding is then
- * `fill` − the last sample once and 0 after it.
+ * Interleave bands (rows of `srcStride` samples, `width`x`height` of them used) into a `tileSize`²
+ * tile of `bands.length` samples per pixel, the rest `fill` (a value `out` can hold). With
+ * `difference`, store predictor 2 at once: each sample minus the same band's sample to its left,
+ * which typed-array stores wrap as TIFF expects; padding is then `fill` − the last sample once and 0
+ * after it. Row by row, so each output row is still in cache when the next band fills it.
  */
-export function interleaveBand(
-  src: TypedArray,
+export function interleaveBands(
+  bands: readonly TypedArray[],
   srcStride: number,
   width: number,
   height: number,
   out: TypedArray,
   tileSize: number,
-  samplesPerPixel: number,
-  band: number,
   fill: number,
   difference: boolean,
 ): void {
-  const spp = samplesPerPixel;
+  const spp = bands.length;
   const rowSamples = tileSize * spp;
   const padAfter = difference ? 0 : fill;
   for (let y = 0; y < tileSize; y++) {
-    let o = y * rowSamples + band;
-    const end = o + rowSamples;
-    let prev = 0;
-    if (y < height) {
-      const row = y * srcStride;
+    const row = y * srcStride;
+    const used = y < height ? width : 0;
+    for (let b = 0; b < spp; b++) {
+      const src = bands[b]!;
+      let o = y * rowSamples + b;
+      const end = o - b + rowSamples;
+      let prev = 0;
       if (difference) {
-        for (let x = row; x < row + width; x++, o += spp) {
+        for (let x = row; x < row + used; x++, o += spp) {
           const v = src[x]!;
           out[o] = v - prev;
           prev = v;
         }
       } else {
-        for (let x = row; x < row + width; x++, o += spp) out[o] = src[x]!;
+        for (let x = row; x < row + used; x++, o += spp) out[o] = src[x]!;
       }
-    }
-    if (o < end) {
-      out[o] = difference ? fill - prev : fill;
-      for (o += spp; o < end; o += spp) out[o] = padAfter;
+      if (o < end) {
+        out[o] = difference ? fill - prev : fill;
+        for (o += spp; o < end; o += spp) out[o] = padAfter;
+      }
     }
   }
 }

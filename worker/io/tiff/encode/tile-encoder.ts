@@ -6,7 +6,7 @@ import type { DataType, TypedArray } from "../../raster.ts";
 import { bytesPerSample, isIntegerType, viewAs } from "../../raster.ts";
 import { deflateAsync } from "./deflate.ts";
 import { lzwEncode } from "./lzw.ts";
-import { floatingPointDifference, interleaveBand } from "./predictor.ts";
+import { floatingPointDifference, interleaveBands } from "./predictor.ts";
 
 export type Compression = "deflate" | "lzw" | "none";
 
@@ -59,9 +59,7 @@ export async function encodeTile(
   const predictor = predictorFor(enc.compression, enc.dataType);
   const bytes = scratch;
   const pixels = viewAs(enc.dataType, bytes);
-  tile.bands.forEach((band, b) =>
-    interleaveBand(band, tile.stride, tile.width, tile.height, pixels, T, spp, b, enc.fill, predictor === 2),
-  );
+  interleaveBands(tile.bands, tile.stride, tile.width, tile.height, pixels, T, enc.fill, predictor === 2);
   if (predictor === 3) floatingPointDifference(bytes, T * spp, spp, bytesPerSample(enc.dataType));
   switch (enc.compression) {
     case "none":
