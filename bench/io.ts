@@ -13,7 +13,7 @@ import { openSink } from "../worker/io/sink/open.ts";
 import { createCogWriter } from "../worker/io/tiff/cog-writer.ts";
 import { openRaster } from "../worker/io/tiff/reader.ts";
 import { writeSceneCog } from "../scripts/lib/write-scene.ts";
-import { type Measured, measureCommand, onPath, repeat } from "./lib/measure.ts";
+import { gdalCogArgs, type Measured, measureCommand, onPath, repeat } from "./lib/measure.ts";
 
 const SIZE = 4096;
 const TILE = 512;
@@ -105,23 +105,7 @@ if (onPath("gdal_translate")) {
   const gdalOut = join(dir, "gdal.tif");
   const gdal = repeat(RUNS, () => {
     rmSync(gdalOut, { force: true });
-    return measureCommand("gdal_translate", [
-      "-q",
-      "-of",
-      "COG",
-      "-co",
-      "COMPRESS=DEFLATE",
-      "-co",
-      "PREDICTOR=2",
-      "-co",
-      `BLOCKSIZE=${TILE}`,
-      "-co",
-      "NUM_THREADS=ALL_CPUS",
-      "-co",
-      "RESAMPLING=AVERAGE",
-      input,
-      gdalOut,
-    ]);
+    return measureCommand("gdal_translate", gdalCogArgs(input, gdalOut, TILE));
   });
   console.log(`  gdal_translate -of COG       ${describe(gdal)}`);
   const cpuRatio =

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fromFile } from "geotiff";
 import { openRaster } from "../worker/io/tiff/reader.ts";
+import { measureCommand } from "./lib/measure.ts";
 
 const SIZE = 4096;
 const dir = join(import.meta.dirname, "..", ".work", "bench-read");
@@ -86,16 +87,9 @@ async function main(): Promise<void> {
   line("geotiff.js readRasters (pure-JS inflate)", geotiffjs);
 
   const envi = join(dir, "out.envi");
-  const t1 = performance.now();
-  // `times` prints the shell's children's user and system CPU time: GDAL's own, whatever the machine's load.
-  const times = execFileSync("sh", ["-c", 'gdal_translate -q -of ENVI "$1" "$2" && times', "sh", cog, envi]);
-  const gdal = (performance.now() - t1) / 1000;
-  const seconds = (t: string) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
-  };
-  const [user, sys] = times.toString().trim().split("\n").at(-1)!.split(/\s+/).map(seconds);
-  const gdalCpu = user! + sys!;
+  const measured = measureCommand("gdal_translate", ["-q", "-of", "ENVI", cog, envi]);
+  const gdal = measured.seconds;
+  const gdalCpu = measured.cpuSeconds ?? Number.NaN;
   line("gdal_translate -of ENVI (read + raw write)", gdal, `CPU ${gdalCpu.toFixed(2)} s`);
   rmSync(envi, { force: true });
   rmSync(`${envi.replace(/\.envi$/, "")}.hdr`, { force: true });

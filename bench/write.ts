@@ -3,13 +3,14 @@
  * average overviews), against `gdal_translate -of COG` on the same pixels (given to GDAL as raw ENVI).
  * Run: node bench/write.ts   (no assertions; prints time, Mpx/s, CPU use, peak RSS and the ratio)
  */
-import { execFileSync } from "node:child_process";
+
 import { mkdtemp, open, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block } from "../worker/io/raster.ts";
 import { openSink } from "../worker/io/sink/open.ts";
 import { createCogWriter } from "../worker/io/tiff/cog-writer.ts";
+import { gdalCogArgs, measureCommand, onPath } from "./lib/measure.ts";
 
 const SIZE = 4096;
 const TILE = 512;
@@ -103,36 +104,15 @@ try {
     `ENVI\nsamples = ${SIZE}\nlines = ${SIZE}\nbands = ${BANDS}\nheader offset = 0\nfile type = ENVI Standard\n` +
       `data type = 12\ninterleave = bsq\nbyte order = 0\n`,
   );
-  const minutesSeconds = (t: string): number => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-  };
   let gdal: number | null = null;
   let gdalCpu = NaN;
   let gdalBytes = 0;
-  try {
+  if (onPath("gdal_translate")) {
     const ref = join(dir, "gdal.tif");
-    const args = [
-      "-q",
-      "-of",
-      "COG",
-      "-co",
-      "COMPRESS=DEFLATE",
-      "-co",
-      "PREDICTOR=2",
-      "-co",
-      "NUM_THREADS=ALL_CPUS",
-    ];
-    args.push("-co", "BLOCKSIZE=512", "-co", "RESAMPLING=AVERAGE", raw, ref);
-    started = performance.now();
-    // `times` prints the shell's children's user and system CPU time: GDAL's own, whatever the machine's load.
-    const times = execFileSync("sh", ["-c", 'gdal_translate "$@" && times', "sh", ...args]).toString();
-    gdal = (performance.now() - started) / 1000;
-    const [user, sys] = times.trim().split("\n").at(-1)!.split(/\s+/).map(minutesSeconds);
-    gdalCpu = user! + sys!;
+    const measured = measureCommand("gdal_translate", gdalCogArgs(raw, ref, 512));
+    gdal = measured.seconds;
+    gdalCpu = measured.cpuSeconds ?? NaN;
     gdalBytes = (await stat(ref)).size;
-  } catch {
-    gdal = null;
   }
 
   const mpx = (SIZE * SIZE) / 1e6;

@@ -22,6 +22,7 @@ import {
 import { validateSpec } from "../operator/spec/validate.ts";
 import type { Window } from "../worker/io/raster.ts";
 import { footprintRegion } from "../worker/ops/footprint.ts";
+import { mulberry32 } from "./lib/prng.ts";
 
 const COST = {
   podStart: 8, // s, scheduling + image + process start
@@ -47,17 +48,6 @@ const side = Math.max(1, Math.round(Math.sqrt(Number(values.tiles))));
 const failureRate = Number(values["failure-rate"]);
 const tasksPerPod = Number(values["tasks-per-pod"]);
 const random = mulberry32(Number(values.seed));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildPlan(): Plan {
   const checked = validateSpec({

@@ -50,3 +50,15 @@ export function repeat(runs: number, fn: () => Measured): Measured {
     peakRssMiB: rss.length ? Math.max(...rss) : null,
   };
 }
+
+/** `gdal_translate` arguments for GDAL's own deflate COG of `input`: the reference imagechain is held to. */
+export function gdalCogArgs(input: string, output: string, tileSize: number): string[] {
+  const options = [
+    "COMPRESS=DEFLATE",
+    "PREDICTOR=2",
+    `BLOCKSIZE=${tileSize}`,
+    "NUM_THREADS=ALL_CPUS",
+    "RESAMPLING=AVERAGE",
+  ];
+  return ["-q", "-of", "COG", ...options.flatMap((o) => ["-co", o]), input, output];
+}

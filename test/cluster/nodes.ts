@@ -110,21 +110,24 @@ const UNREACHABLE: Taint[] = [
   { key: "node.kubernetes.io/unreachable", effect: "NoExecute" },
 ];
 
-/** What the node lifecycle controller does when a kubelet goes silent: NotReady, tainted, pods not ready. */
-export function markUnreachable(api: Api, node: string): void {
+/**
+ * Set a node's Ready condition and its unreachable taints together, as the node lifecycle controller does:
+ * the taints are replaced (never duplicated) and every other condition and taint is kept.
+ */
+function setReachability(api: Api, node: string, ready: "True" | "Unknown"): boolean {
   const nodes = typeOf(api, "nodes");
   const object = api.store.get("/nodes", undefined, node);
-  if (!object) return;
+  if (!object) return false;
   const spec = (object.spec ?? {}) as { taints?: Taint[] };
   const taints = [
     ...(spec.taints ?? []).filter((t) => t.key !== "node.kubernetes.io/unreachable"),
-    ...UNREACHABLE.map((t) => ({ ...t, timeAdded: now() })),
+    ...(ready === "True" ? [] : UNREACHABLE.map((t) => ({ ...t, timeAdded: now() }))),
   ];
   const updated = api.update(nodes, undefined, node, { ...object, spec: { ...spec, taints } });
   const status = (updated.status ?? {}) as { conditions?: { type: string }[] };
   const conditions = [
     ...(status.conditions ?? []).filter((c) => c.type !== "Ready"),
-    readyCondition("Unknown", now()),
+    readyCondition(ready, now()),
   ];
   api.update(
     nodes,
@@ -133,6 +136,12 @@ export function markUnreachable(api: Api, node: string): void {
     { ...updated, status: { ...status, conditions } },
     { subresource: "status" },
   );
+  return true;
+}
+
+/** What the node lifecycle controller does when a kubelet goes silent: NotReady, tainted, pods not ready. */
+export function markUnreachable(api: Api, node: string): void {
+  if (!setReachability(api, node, "Unknown")) return;
   const pods = typeOf(api, "pods");
   for (const pod of api.store.list("/pods")) {
     if ((pod.spec as { nodeName?: string }).nodeName !== node) continue;
@@ -151,24 +160,7 @@ export function markUnreachable(api: Api, node: string): void {
 
 /** The kubelet is heard again: Ready, and the unreachable taints are lifted. */
 export function markReachable(api: Api, node: string): void {
-  const nodes = typeOf(api, "nodes");
-  const object = api.store.get("/nodes", undefined, node);
-  if (!object) return;
-  const spec = (object.spec ?? {}) as { taints?: Taint[] };
-  const taints = (spec.taints ?? []).filter((t) => t.key !== "node.kubernetes.io/unreachable");
-  const updated = api.update(nodes, undefined, node, { ...object, spec: { ...spec, taints } });
-  const status = (updated.status ?? {}) as { conditions?: { type: string }[] };
-  const conditions = [
-    ...(status.conditions ?? []).filter((c) => c.type !== "Ready"),
-    readyCondition("True", now()),
-  ];
-  api.update(
-    nodes,
-    undefined,
-    node,
-    { ...updated, status: { ...status, conditions } },
-    { subresource: "status" },
-  );
+  setReachability(api, node, "True");
 }
 
 /** PodGC for pods bound to a node that no longer exists: Failed with a DisruptionTarget, then force-deleted. */

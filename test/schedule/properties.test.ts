@@ -15,22 +15,11 @@ import {
 } from "../../operator/schedule/types.ts";
 import { chainArb } from "../plan/chains.ts";
 import { planOf } from "../plan/helpers.ts";
+import { mulberry32 } from "../../scripts/lib/prng.ts";
 
 const deps = (p: Plan, t: number) => p.dag.deps.subarray(p.dag.depStart[t], p.dag.depStart[t + 1]);
 const consumers = (p: Plan, t: number) =>
   p.dag.consumers.subarray(p.dag.consumerStart[t], p.dag.consumerStart[t + 1]);
-
-/** A deterministic PRNG (mulberry32) so that a property's random run replays from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The state after running the reference order up to `k` and deleting every tile whose readers all ran. */
 function stateAfter(p: Plan, k: number): Uint8Array {
@@ -97,7 +86,7 @@ describe("schedule driven to completion through failures", () => {
             execution: { parallelism: lanes, tasksPerPod, retries: { limit: 100, backoffSeconds: 1 } },
           };
           const p = planOf(withRetries, sources);
-          const random = rng(seed);
+          const random = mulberry32(seed);
           let state: ChainState = initialState(p.order.length, lanes);
           let now = 0;
           const feed = (s: Stimulus) => (state = observe(p, state, s).state);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DATA_TYPES } from "../io/raster.ts";
+import { retyped } from "./grid.ts";
 import { defineOp } from "./op.ts";
 
 const KINDS = ["matrix", "gaussian", "box", "sobel", "laplacian"] as const;
@@ -85,10 +86,6 @@ export const convolve = defineOp<ConvolveParams>({
   name: "convolve",
   params,
   inputs: { kind: "any", min: 1, max: 1 },
-  outputGrid: (p, inputs) => ({
-    ...[...inputs.values()][0]!,
-    dataType: p.dataType,
-    nodata: p.nodata ?? null,
-  }),
+  outputGrid: retyped,
   footprint: (p) => ({ kind: "halo", radius: kernelRadius(p.kernel) }),
 });

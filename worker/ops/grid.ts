@@ -11,6 +11,14 @@ export interface Grid {
   readonly nodata: number | null;
 }
 
+/** The grid of a one-input op that keeps its input's lattice and only changes the data type and nodata. */
+export function retyped(
+  p: { readonly dataType: DataType; readonly nodata?: number | undefined },
+  inputs: ReadonlyMap<string, Grid>,
+): Grid {
+  return { ...[...inputs.values()][0]!, dataType: p.dataType, nodata: p.nodata ?? null };
+}
+
 /** Same pixel lattice: pointwise ops may only combine rasters for which this holds. */
 export function sameLattice(a: Grid, b: Grid): boolean {
   if (a.width !== b.width || a.height !== b.height) return false;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DATA_TYPES } from "../io/raster.ts";
+import { retyped } from "./grid.ts";
 import { defineOp } from "./op.ts";
 
 const params = z
@@ -18,10 +19,6 @@ export const stretch = defineOp<StretchParams>({
   name: "stretch",
   params,
   inputs: { kind: "any", min: 1, max: 1 },
-  outputGrid: (p, inputs) => ({
-    ...[...inputs.values()][0]!,
-    dataType: p.dataType,
-    nodata: p.nodata ?? null,
-  }),
+  outputGrid: retyped,
   footprint: () => ({ kind: "reduction" }),
 });
