@@ -92,6 +92,7 @@ describe("errors", () => {
       for (const cache of [false, undefined] as const) {
         const src = openSource(uri, { s3: s3.options, cache });
         expect(await codeOf(src.read([{ offset: SIZE - 10, length: 11 }]))).toBe("corrupt");
+        await src.close();
       }
     }
   });
@@ -125,6 +126,7 @@ describe("errors", () => {
     for (const uri of [file, "s3://src/a/data.bin"]) {
       const src = openSource(uri, { s3: s3.options, cache: false });
       await expect(src.read([{ offset: 0, length: 8 }], ac.signal)).rejects.toThrow(/abort/i);
+      await src.close();
     }
   });
 });
