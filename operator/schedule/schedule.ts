@@ -52,6 +52,7 @@ export function schedule(
   const holding = state.batches.filter((b) => b.phase === "running" || !released(b));
   const reserved = new Set(holding.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
   const load = loads(plan, state, holding, reserved);
+  const size = chunk(load, parallelism, tasksPerPod);
   let wake = Infinity;
   for (const b of state.batches) {
     if (b.phase !== "backoff") continue;
@@ -84,7 +85,7 @@ export function schedule(
     const take = (lane: number, gap: number): number[] => {
       for (let victim = heaviest(load, exhausted); victim >= 0 && victim !== lane;) {
         if (load[victim]! - load[lane]! <= gap) break;
-        const batch = builder.build(victim, tasksPerPod, lane);
+        const batch = builder.build(victim, size, lane);
         if (batch.length) {
           load[victim]! -= batch.length;
           load[lane]! += batch.length;
@@ -98,7 +99,7 @@ export function schedule(
     for (let i = 0; i < waiting.length && running < parallelism; i++) {
       const lane = waiting[i]!;
       let batch = take(lane, STEAL_GAP * tasksPerPod);
-      if (batch.length === 0) batch = builder.build(lane, tasksPerPod);
+      if (batch.length === 0) batch = builder.build(lane, size);
       // An idle node with nothing of its own takes whatever it can read, however little: near the end
       // that is the top of the overview pyramid, waiting on lanes whose nodes are busy.
       if (batch.length === 0 && !pods.has(lane)) batch = take(lane, 0);
@@ -117,6 +118,20 @@ export function schedule(
   if (wake !== Infinity) actions.push({ type: "RequeueAfter", ms: wake - now });
   return actions;
 }
+
+/**
+ * How many tasks a new batch takes: `tasksPerPod` while there is plenty of work, then the work left shared
+ * out over the pods (guided self-scheduling), down to a quarter batch. A pod's tasks are bound to its node:
+ * near the end, full batches would leave a few nodes running them one after another while the others idle.
+ */
+function chunk(load: Int32Array, parallelism: number, tasksPerPod: number): number {
+  let left = 0;
+  for (const l of load) left += l;
+  const floor = Math.ceil(tasksPerPod / SMALLEST);
+  return Math.max(floor, Math.min(tasksPerPod, Math.ceil(left / parallelism)));
+}
+/** The smallest new batch is `tasksPerPod` / SMALLEST: smaller ones would add pod starts for little. */
+const SMALLEST = 4;
 
 /** How many batches more work a lane must have than another before the other's node takes some of it. */
 const STEAL_GAP = 2;

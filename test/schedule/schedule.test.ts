@@ -242,6 +242,18 @@ describe("schedule", () => {
     expect(lost.state.tasks[3]).toBe(DONE);
   });
 
+  it("shares the work left over the pods: smaller batches near the end, down to a quarter batch", () => {
+    const sizes = (tasksPerPod: number, parallelism: number, done: number) => {
+      const plan = smallPlan({ parallelism: 2, tasksPerPod });
+      const state = initialState(20, 2);
+      const tasks = state.tasks.map((s, t) => (t < done ? DONE : s));
+      return starts(schedule(plan, { ...state, tasks }, T0, { parallelism })).map((a) => a.tasks.length);
+    };
+    expect(sizes(4, 2, 0)).toEqual([4, 4]); // 20 tasks over 2 pods: full batches
+    expect(sizes(4, 8, 0)[0]).toBe(3); // 20 tasks over 8 pods
+    expect(Math.max(...sizes(8, 8, 8))).toBe(2); // 12 tasks over 8 pods, but no less than a quarter batch
+  });
+
   it("gives the tasks of a node-lost batch back to the pool once the lane loss took their inputs", () => {
     const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
     let state = initialState(20, 2);
