@@ -10,6 +10,7 @@ import { progressStatus } from "../operator/schedule/progress.ts";
 import { schedule } from "../operator/schedule/schedule.ts";
 import { DONE, initialState } from "../operator/schedule/types.ts";
 import { validateSpec } from "../operator/spec/validate.ts";
+import { NDVI_SMOOTH_STEPS } from "../scripts/lib/chains.ts";
 
 const { values } = parseArgs({
   options: { side: { type: "string", default: "1000" }, lanes: { type: "string", default: "256" } },
@@ -21,18 +22,7 @@ const TILE = 512;
 const spec = {
   sources: { scene: { uri: "s3://bench/scene.tif" } },
   steps: [
-    {
-      name: "ndvi",
-      op: "bandmath",
-      inputs: { im: "scene" },
-      params: { expression: "(im.b4 - im.b3) / (im.b4 + im.b3)" },
-    },
-    {
-      name: "smooth",
-      op: "convolve",
-      inputs: { im: "ndvi" },
-      params: { kernel: { gaussian: { sigma: 1.5 } } },
-    },
+    ...NDVI_SMOOTH_STEPS,
     {
       name: "scaled",
       op: "bandmath",

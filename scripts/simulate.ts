@@ -23,6 +23,7 @@ import { validateSpec } from "../operator/spec/validate.ts";
 import type { Window } from "../worker/io/raster.ts";
 import { footprintRegion } from "../worker/ops/footprint.ts";
 import { mulberry32 } from "./lib/prng.ts";
+import { NDVI_SMOOTH_STEPS } from "./lib/chains.ts";
 
 const COST = {
   podStart: 8, // s, scheduling + image + process start
@@ -52,20 +53,7 @@ const random = mulberry32(Number(values.seed));
 function buildPlan(): Plan {
   const checked = validateSpec({
     sources: { scene: { uri: "s3://sim/scene.tif" } },
-    steps: [
-      {
-        name: "ndvi",
-        op: "bandmath",
-        inputs: { im: "scene" },
-        params: { expression: "(im.b4 - im.b3) / (im.b4 + im.b3)" },
-      },
-      {
-        name: "smooth",
-        op: "convolve",
-        inputs: { im: "ndvi" },
-        params: { kernel: { gaussian: { sigma: 1.5 } } },
-      },
-    ],
+    steps: [...NDVI_SMOOTH_STEPS],
     outputs: [{ step: "smooth", uri: "s3://sim/ndvi.tif" }],
     tiling: { tileSize: 512 },
     execution: { parallelism: nodes, tasksPerPod, retries: { limit: 10, backoffSeconds: 10 } },
