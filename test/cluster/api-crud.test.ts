@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "./server.ts";
-import { kubeConfigOf, requestJson, statusOf, until } from "./testing.ts";
+import { failure, kubeConfigOf, requestJson, until } from "./testing.ts";
 
 let server: ApiServer;
 let core: CoreV1Api;
@@ -32,15 +32,6 @@ function pod(name: string, labels: Record<string, string> = {}): V1Pod {
     metadata: { name, labels },
     spec: { containers: [{ name: "main", image: "busybox", env: [{ name: "A", value: "1" }] }] },
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<ReturnType<typeof statusOf>> {
-  try {
-    await p;
-  } catch (e) {
-    return statusOf(e);
-  }
-  throw new Error("expected the request to fail");
 }
 
 describe("create, get, update", () => {

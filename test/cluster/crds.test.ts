@@ -10,7 +10,7 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import { startApiServer, type ApiServer } from "./server.ts";
-import { kubeConfigOf, requestJson, statusOf, until } from "./testing.ts";
+import { failure, kubeConfigOf, requestJson, until } from "./testing.ts";
 
 let server: ApiServer;
 let crds: ApiextensionsV1Api;
@@ -78,15 +78,6 @@ beforeAll(async () => {
   expect((await requestJson(server, "POST", CRDS, gadgetCrd)).status).toBe(201);
 });
 afterAll(async () => server.stop());
-
-async function failure(p: Promise<unknown>): Promise<ReturnType<typeof statusOf>> {
-  try {
-    await p;
-  } catch (e) {
-    return statusOf(e);
-  }
-  throw new Error("expected the request to fail");
-}
 
 type Gadget = {
   metadata: { name: string; generation?: number; resourceVersion?: string };

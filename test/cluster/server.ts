@@ -32,6 +32,9 @@ import { toTable } from "./table.ts";
 import { Watches } from "./watch.ts";
 import { GarbageCollector } from "./gc.ts";
 
+/** The Status that subresource POSTs without an object of their own (binding, eviction) answer with. */
+const CREATED = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
+
 export interface ApiServerOptions {
   /** Events kept for watch resumption (a compaction window). */
   readonly historyLimit?: number;
@@ -216,13 +219,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       const target = (body as { target?: { name?: string } })?.target?.name;
       if (!target) throw badRequest("a binding needs target.name");
       bindPod(api, namespace ?? "", name, target);
-      return sendJson(res, 201, {
-        kind: "Status",
-        apiVersion: "v1",
-        metadata: {},
-        status: "Success",
-        code: 201,
-      });
+      return sendJson(res, 201, CREATED);
     }
     if (a.subresource === "log" && method === "GET") {
       const pod = api.get(type, namespace, name);
@@ -242,13 +239,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (a.subresource === "eviction" && method === "POST") {
       const options = (body as { deleteOptions?: DeleteOptions })?.deleteOptions ?? {};
       evict(api, namespace ?? "", name, options);
-      return sendJson(res, 201, {
-        kind: "Status",
-        apiVersion: "v1",
-        metadata: {},
-        status: "Success",
-        code: 201,
-      });
+      return sendJson(res, 201, CREATED);
     }
     if (a.subresource !== undefined && a.subresource !== "status")
       throw methodNotAllowed(`${method} ${a.subresource}`);

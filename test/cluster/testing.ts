@@ -35,6 +35,16 @@ export function statusOf(e: unknown): {
   return (body ?? {}) as ReturnType<typeof statusOf>;
 }
 
+/** The Status a request that must fail was answered with; throws if it succeeded. */
+export async function failure(p: Promise<unknown>): Promise<ReturnType<typeof statusOf>> {
+  try {
+    await p;
+  } catch (e) {
+    return statusOf(e);
+  }
+  throw new Error("expected the request to fail");
+}
+
 /** Sends a plain JSON object (real field names, unlike client-node's typed models) and returns the parsed reply. */
 export async function requestJson(
   server: ApiServer,
