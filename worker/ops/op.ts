@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Footprint } from "./footprint.ts";
 import type { Grid } from "./grid.ts";
+import type { Kernel } from "./kernel.ts";
 
 /** A problem found in one step, with a path relative to the step (`params.expression`, `inputs.ms`). */
 export interface OpIssue {
@@ -26,6 +27,8 @@ export interface OpDefinition<P> {
   readonly checkParams?: (params: P, aliases: readonly string[]) => OpIssue[];
   readonly outputGrid: (params: P, inputs: ReadonlyMap<string, Grid>) => Grid | OpIssue;
   readonly footprint: (params: P, input: string, inputGrid: Grid, output: Grid) => Footprint;
+  /** The pixels of one output tile; ops whose kernels are not written yet have none and cannot run. */
+  readonly kernel?: Kernel<P>;
 }
 
 export function defineOp<P>(def: OpDefinition<P>): OpDefinition<P> {

@@ -1,0 +1,24 @@
+import type { Block, Window } from "../io/raster.ts";
+import type { Grid } from "./grid.ts";
+
+/** One input of a kernel call: the pixels of `window` (the op's footprint of the output tile, clipped to the input). */
+export interface KernelInput {
+  readonly block: Block;
+  /** Where `block` lies in the input's grid, in input pixels. */
+  readonly window: Window;
+  /** The input's whole grid: its size tells a kernel where the image ends (borders), its nodata which pixels to skip. */
+  readonly grid: Grid;
+}
+
+/** The output tile a kernel call makes: `window` in the pixels of the step's output `grid`. */
+export interface KernelOutput {
+  readonly window: Window;
+  readonly grid: Grid;
+}
+
+/**
+ * A step's pixel computation for one output tile. Pure and synchronous (CPU only): the task runner reads
+ * the inputs' footprints before the call and writes the result after. Returns a block of
+ * `output.window`'s size with `output.grid.bands` bands of `output.grid.dataType`.
+ */
+export type Kernel<P> = (params: P, inputs: ReadonlyMap<string, KernelInput>, output: KernelOutput) => Block;
