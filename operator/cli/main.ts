@@ -8,9 +8,11 @@ commands:
   info <uri> [--json]                      describe a GeoTIFF / COG (file path, file://, s3://, https://)
   cog <in-uri> <out-uri> [--compression deflate|lzw|none] [--level 1..9] [--tile 512]
       [--overviews auto|none] [--resampling average|nearest]
+                                           rewrite any readable GeoTIFF as a Cloud-Optimized GeoTIFF
   plan <chain.yaml> [--json | --dot] [--lanes N] [--source name=WxHxB:dtype]
                                            plan a chain: stages, tasks, lanes, cross-lane tiles
-                                           rewrite any readable GeoTIFF as a Cloud-Optimized GeoTIFF
+  run <chain.yaml> [--workers N] [--workdir DIR] [--keep-scratch]
+                                           run a chain on this machine (N worker processes, default: cores)
 
 S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
 
@@ -20,6 +22,7 @@ const commands: Record<string, () => Promise<Command>> = {
   info: async () => (await import("./info.ts")).infoCommand,
   cog: async () => (await import("./cog.ts")).cogCommand,
   plan: async () => (await import("./plan.ts")).planCommand,
+  run: async () => (await import("./run.ts")).runCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,15 +1,13 @@
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { openRaster } from "../../worker/io/tiff/reader.ts";
 import { DATA_TYPES, type DataType } from "../../worker/io/raster.ts";
 import type { Grid } from "../../worker/ops/grid.ts";
 import { toDot } from "../plan/dot.ts";
 import type { SourceGrids } from "../plan/grids.ts";
 import { plan, summarize } from "../plan/plan.ts";
-import { formatIssues } from "../spec/issues.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
-import { validateSpec } from "../spec/validate.ts";
+import { gridOf } from "../../worker/run/sources.ts";
+import { invalidChain, loadChain } from "./chain-file.ts";
 import { UsageError } from "./failure.ts";
 
 const USAGE =
@@ -33,35 +31,18 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1))
     throw new UsageError(`--lanes must be a positive integer`);
   const file = positionals[0]!;
-  const doc: unknown = parseYaml(await readFile(file, "utf8"));
-  const { spec, name } = specOf(doc);
-  const checked = validateSpec(spec);
-  if (!checked.ok) return invalid(file, checked.issues);
+  const { spec, name } = await loadChain(file);
   const overrides = new Map(values.source.map(parseSourceOverride));
-  const unknown = [...overrides.keys()].find((source) => !(source in checked.value.sources));
+  const unknown = [...overrides.keys()].find((source) => !(source in spec.sources));
   if (unknown) throw new UsageError(`--source ${unknown}: the chain has no source named '${unknown}'`);
-  const sources = await readSourceGrids(checked.value, overrides);
-  const planned = plan(checked.value, sources, lanes === undefined ? {} : { lanes });
-  if (!planned.ok) return invalid(file, planned.issues);
+  const sources = await readSourceGrids(spec, overrides);
+  const planned = plan(spec, sources, lanes === undefined ? {} : { lanes });
+  if (!planned.ok) throw invalidChain(file, planned.issues);
   const p = planned.value;
   if (values.json) process.stdout.write(`${JSON.stringify(summarize(p), null, 2)}\n`);
   else if (values.dot) process.stdout.write(toDot(p, name));
   else process.stdout.write(describe(p));
   return 0;
-}
-
-/** A full ImageChain resource or a bare spec. */
-function specOf(doc: unknown): { spec: unknown; name: string } {
-  if (doc !== null && typeof doc === "object" && "spec" in doc && "kind" in doc) {
-    const meta = (doc as { metadata?: { name?: unknown } }).metadata;
-    return { spec: doc.spec, name: typeof meta?.name === "string" ? meta.name : "imagechain" };
-  }
-  return { spec: doc, name: "imagechain" };
-}
-
-function invalid(file: string, issues: readonly { code: string; path: string; message: string }[]): number {
-  process.stderr.write(`imagechain: ${file} is not a valid chain:\n${formatIssues(issues)}\n`);
-  return 2;
 }
 
 /**
@@ -102,17 +83,7 @@ async function readSourceGrids(
       if (given) return [name, given];
       const raster = await openRaster(uri);
       try {
-        const i = raster.info;
-        const grid: Grid = {
-          width: i.width,
-          height: i.height,
-          bands: i.bandCount,
-          dataType: i.dataType,
-          geoTransform: i.geoTransform,
-          crs: i.crs,
-          nodata: i.nodata,
-        };
-        return [name, grid];
+        return [name, gridOf(raster.info)];
       } finally {
         await raster.close();
       }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { UsageError } from "../../operator/cli/failure.ts";
 import { planCommand } from "../../operator/cli/plan.ts";
 import { hasGdal, python } from "../helpers/gdal.ts";
 
@@ -74,9 +75,11 @@ describe("imagechain plan", () => {
         "outputs: [ { step: ndvi, uri: s3://o/n.tif } ]",
       ].join("\n"),
     );
-    const { code, err } = await run([file, "--source", "scene=100x100x4:uint16"]);
-    expect(code).toBe(2);
-    expect(err).toContain("spec.steps[0].params.expression: im.b9 does not exist: 'im' has 4 bands");
+    const failure = await planCommand([file, "--source", "scene=100x100x4:uint16"]).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(UsageError); // main prints its message and exits 2
+    expect((failure as Error).message).toContain(
+      "spec.steps[0].params.expression: im.b9 does not exist: 'im' has 4 bands",
+    );
   });
 
   it.each([

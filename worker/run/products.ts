@@ -1,0 +1,92 @@
+/**
+ * What every task leaves in scratch, and where: the one naming scheme that producers, consumers and the
+ * executor's garbage collection agree on. Pure functions of the plan.
+ */
+import type { Plan } from "../../operator/plan/plan.ts";
+import { stageOfTask } from "../../operator/plan/dag.ts";
+
+/** Where a tile lies in its stage's grid. */
+export interface TilePosition {
+  readonly stage: number;
+  readonly col: number;
+  readonly row: number;
+}
+
+export function positionOf(plan: Plan, task: number): TilePosition {
+  const stage = stageOfTask(plan.dag, task);
+  const tile = plan.dag.orders[stage]!.tileOf[task - plan.dag.stageStart[stage]!]!;
+  const cols = plan.stages[stage]!.cols;
+  return { stage, col: tile % cols, row: Math.floor(tile / cols) };
+}
+
+export function taskAt(plan: Plan, stage: number, col: number, row: number): number {
+  const s = plan.stages[stage]!;
+  return plan.dag.stageStart[stage]! + plan.dag.orders[stage]!.rankOf[row * s.cols + col]!;
+}
+
+/** Raw pixels of a step's tile (tiles stages) or of a pyramid level's tile (overview stages). */
+export function rawKey(layer: string, col: number, row: number): string {
+  return `${layer}/${col}_${row}.tile`;
+}
+
+/** A tile as the output COG stores it (compressed once, by the task that made its pixels). */
+export function encodedKey(output: number, level: number, col: number, row: number): string {
+  return `out${output}/L${level}/${col}_${row}.enc`;
+}
+
+/** Per output, its pyramid's stages (full resolution first): the assemble task's dependencies, in order. */
+export function outputLevels(plan: Plan): readonly (readonly number[])[] {
+  const levels: number[][] = [];
+  plan.stages.forEach((s) => {
+    if (s.kind === "assemble") levels[s.index!] = s.deps.map((d) => d.stage);
+  });
+  return levels;
+}
+
+/** For one stage: the outputs (index, pyramid level) whose COG tiles its tasks encode. */
+export function encodedBy(plan: Plan, stage: number): readonly { output: number; level: number }[] {
+  const found: { output: number; level: number }[] = [];
+  outputLevels(plan).forEach((stages, output) => {
+    const level = stages.indexOf(stage);
+    if (level >= 0) found.push({ output, level });
+  });
+  return found;
+}
+
+/** The raw layers a stage's tasks write: the exported steps, or the pyramid level of an overview stage. */
+export function rawLayers(plan: Plan, stage: number): readonly string[] {
+  const s = plan.stages[stage]!;
+  return s.kind === "overview" ? [s.name] : s.exports;
+}
+
+/**
+ * Where a task run by a pod of `runLane` puts its raw tiles. A task taken from another lane writes to
+ * shared scratch only (its own lane's volume is on another node); otherwise the lane's volume when a
+ * same-lane task reads it, and shared scratch when another lane, a reduction or a retry elsewhere may
+ * (the scheduler lets a task run away from its lane when its inputs are shared). Tiles read by nothing
+ * but an assembly are not kept raw: the assembly reads the encoded tiles.
+ */
+export function rawDestinations(
+  plan: Plan,
+  task: number,
+  runLane: number,
+): { lane: boolean; shared: boolean } {
+  const { laneOf, shared, local } = plan.lanes;
+  const { consumerStart, consumers } = plan.dag;
+  let readByTiles = false;
+  for (let e = consumerStart[task]!; e < consumerStart[task + 1]!; e++) {
+    if (plan.stages[stageOfTask(plan.dag, consumers[e]!)]!.kind !== "assemble") readByTiles = true;
+  }
+  if (!readByTiles) return { lane: false, shared: false };
+  if (laneOf[task] !== runLane) return { lane: false, shared: true };
+  return { lane: local[task] === 1, shared: shared[task] === 1 };
+}
+
+/** Every scratch key a task may have written (for deletion: absent ones are ignored). */
+export function keysOf(plan: Plan, task: number): string[] {
+  const { stage, col, row } = positionOf(plan, task);
+  return [
+    ...rawLayers(plan, stage).map((layer) => rawKey(layer, col, row)),
+    ...encodedBy(plan, stage).map((e) => encodedKey(e.output, e.level, col, row)),
+  ];
+}

@@ -1,0 +1,111 @@
+/**
+ * Overview and assembly tasks. An overview tile is made from the (up to) four tiles below it, each
+ * reduced to a quarter with the writer's own kernel, so the pyramid is the one `imagechain cog` builds;
+ * the assembly streams the encoded tiles of every level into the COG, without decoding any.
+ */
+import { cropBlock, typedArrayFor, type Block } from "../io/raster.ts";
+import { openSink } from "../io/sink/open.ts";
+import { assembleCog } from "../io/tiff/cog-assemble.ts";
+import { layoutCog } from "../io/tiff/cog-layout.ts";
+import { levelTags } from "../io/tiff/cog-level-tags.ts";
+import { downsample2x } from "../io/tiff/overview.ts";
+import type { TaskResult, WorkerContext } from "./context.ts";
+import { downsampling } from "./output-cog.ts";
+import {
+  encodedBy,
+  encodedKey,
+  outputLevels,
+  rawDestinations,
+  rawKey,
+  type TilePosition,
+} from "./products.ts";
+import { encodeTileFile } from "./tile-file.ts";
+import { putEncoded, readRawTile, tileWindow } from "./tiles-task.ts";
+
+export async function runOverviewTask(
+  ctx: WorkerContext,
+  task: number,
+  pos: TilePosition,
+  lane: number,
+): Promise<TaskResult> {
+  const { plan } = ctx;
+  const stage = plan.stages[pos.stage]!;
+  const feeds = encodedBy(plan, pos.stage);
+  const cog = ctx.cogs[feeds[0]!.output]!;
+  const below = plan.stages[stage.deps[0]!.stage]!;
+  const belowLayer = below.kind === "overview" ? below.name : plan.spec.outputs[feeds[0]!.output]!.step;
+  const T = cog.tileSize;
+  const half = T / 2;
+  const kernel = downsampling(cog);
+  const bands = Array.from({ length: cog.bandCount }, () =>
+    typedArrayFor(cog.dataType, T * T).fill(cog.fill),
+  );
+  const quarter = typedArrayFor(cog.dataType, half * half);
+  for (let dy = 0; dy < 2; dy++) {
+    for (let dx = 0; dx < 2; dx++) {
+      const col = 2 * pos.col + dx;
+      const row = 2 * pos.row + dy;
+      if (col >= below.cols || row >= below.rows) continue;
+      const child = await readRawTile(ctx, belowLayer, col, row, lane);
+      child.bands.forEach((band, b) => {
+        downsample2x(band, child.width, child.width, child.height, quarter, half, kernel);
+        for (let y = 0; y < half; y++) {
+          bands[b]!.set(quarter.subarray(y * half, (y + 1) * half), (dy * half + y) * T + dx * half);
+        }
+      });
+    }
+  }
+  const window = tileWindow(ctx, stage.width, stage.height, pos.col, pos.row);
+  const full: Block = { width: T, height: T, dataType: cog.dataType, bands };
+  const block = cropBlock(full, 0, 0, window.width, window.height);
+  let scratchBytes = 0;
+  const dest = rawDestinations(plan, task, lane);
+  if (dest.lane || dest.shared) {
+    const bytes = encodeTileFile(block);
+    if (dest.lane) await ctx.scratch.put(lane, rawKey(stage.name, pos.col, pos.row), bytes);
+    if (dest.shared) await ctx.scratch.put("shared", rawKey(stage.name, pos.col, pos.row), bytes);
+    scratchBytes += bytes.length * (Number(dest.lane) + Number(dest.shared));
+  }
+  for (const { output, level } of feeds) scratchBytes += await putEncoded(ctx, output, level, pos, block);
+  return { scratchBytes };
+}
+
+export async function runAssembleTask(ctx: WorkerContext, output: number): Promise<TaskResult> {
+  const cog = ctx.cogs[output]!;
+  const uri = ctx.plan.spec.outputs[output]!.uri;
+  const levels = outputLevels(ctx.plan)[output]!;
+  const keyOf = (k: number, i: number) => {
+    const { tilesX } = cog.levels[k]!;
+    return encodedKey(output, k, i % tilesX, Math.floor(i / tilesX));
+  };
+  const counts = await Promise.all(
+    levels.map(async (_, k) => {
+      const { tilesX, tilesY } = cog.levels[k]!;
+      const sizes = new Uint32Array(tilesX * tilesY);
+      for (let i = 0; i < sizes.length; i++) sizes[i] = await ctx.scratch.size(keyOf(k, i), -1);
+      return sizes;
+    }),
+  );
+  const layout = layoutCog(
+    counts.map((tileByteCounts, k) => ({ tags: levelTags(cog, k), tileByteCounts })),
+    cog.bigTiff,
+    uri,
+  );
+  const sink = await openSink(uri, { s3: ctx.s3 });
+  try {
+    await assembleCog(
+      layout,
+      async (k, i) => {
+        const bytes = await ctx.scratch.get(keyOf(k, i), -1);
+        if (bytes === null) throw new Error(`scratch tile ${keyOf(k, i)} is missing`);
+        return bytes;
+      },
+      sink,
+    );
+    await sink.close();
+  } catch (e) {
+    await sink.abort().catch(() => undefined);
+    throw e;
+  }
+  return { scratchBytes: 0, output: { uri, bytes: layout.totalBytes } };
+}

@@ -1,0 +1,83 @@
+/**
+ * Scratch space of a running chain: one area per lane (the lane's volume) and one shared by every lane.
+ * Writes are atomic (a temporary name, then a rename), so a worker killed mid-write never leaves a
+ * tile that looks whole; reads look in the reader's lane first, then in shared scratch.
+ */
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+export interface Scratch {
+  /** Store `bytes` under `key` in a lane's area or the shared one. */
+  put(area: number | "shared", key: string, bytes: Uint8Array): Promise<void>;
+  /** The bytes under `key`, from `lane`'s area (lane -1: none) or else the shared one; null when neither has them. */
+  get(key: string, lane: number): Promise<Uint8Array | null>;
+  /** The size of what `get` would return; throws when neither area has `key`. */
+  size(key: string, lane: number): Promise<number>;
+  /** Delete `keys` from a lane's area and the shared one; resolves to the bytes freed. */
+  remove(lane: number, keys: readonly string[]): Promise<number>;
+}
+
+export function laneDir(root: string, lane: number): string {
+  return join(root, "lanes", `L${lane}`);
+}
+
+export function sharedDir(root: string): string {
+  return join(root, "shared");
+}
+
+/** Scratch in local directories under `root` (the local engine; a pod's lane volume is one such directory). */
+export function dirScratch(root: string): Scratch {
+  const made = new Set<string>();
+  const areaDir = (area: number | "shared") => (area === "shared" ? sharedDir(root) : laneDir(root, area));
+  const searched = (lane: number) => (lane < 0 ? [sharedDir(root)] : [laneDir(root, lane), sharedDir(root)]);
+  let sequence = 0;
+  return {
+    async put(area, key, bytes) {
+      const path = join(areaDir(area), key);
+      const dir = dirname(path);
+      if (!made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        made.add(dir);
+      }
+      const part = `${path}.${process.pid}-${sequence++}.part`;
+      await writeFile(part, bytes);
+      await rename(part, path);
+    },
+    async get(key, lane) {
+      for (const dir of searched(lane)) {
+        try {
+          return await readFile(join(dir, key));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
+      }
+      return null;
+    },
+    async size(key, lane) {
+      for (const dir of searched(lane)) {
+        try {
+          return (await stat(join(dir, key))).size;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
+      }
+      throw new Error(`scratch tile ${key} is missing`);
+    },
+    async remove(lane, keys) {
+      let freed = 0;
+      for (const dir of [laneDir(root, lane), sharedDir(root)]) {
+        for (const key of keys) {
+          const path = join(dir, key);
+          const size = await stat(path).then(
+            (s) => s.size,
+            () => -1,
+          );
+          if (size < 0) continue;
+          await rm(path, { force: true });
+          freed += size;
+        }
+      }
+      return freed;
+    },
+  };
+}

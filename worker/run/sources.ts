@@ -1,0 +1,55 @@
+/** The chain's sources as the worker and the planner see them: open readers, their grids, the S3 settings. */
+import type { ImageChainSpec } from "../../operator/spec/schema.ts";
+import type { SourceGrids } from "../../operator/plan/grids.ts";
+import type { S3Options } from "../io/s3.ts";
+import { openRaster, type RasterInfo, type RasterReader } from "../io/tiff/reader.ts";
+import type { Grid } from "../ops/grid.ts";
+
+/** The spec's S3 endpoint settings; credentials come from the environment (a pod gets them from the Secret). */
+export function s3OptionsOf(spec: ImageChainSpec): S3Options {
+  const s3 = spec.storage?.s3;
+  if (!s3) return {};
+  return {
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    ...(s3.region ? { region: s3.region } : {}),
+    forcePathStyle: s3.forcePathStyle,
+  };
+}
+
+export function gridOf(info: RasterInfo): Grid {
+  return {
+    width: info.width,
+    height: info.height,
+    bands: info.bandCount,
+    dataType: info.dataType,
+    geoTransform: info.geoTransform,
+    crs: info.crs,
+    nodata: info.nodata,
+  };
+}
+
+export interface OpenSources {
+  readonly readers: ReadonlyMap<string, RasterReader>;
+  readonly grids: SourceGrids;
+  close(): Promise<void>;
+}
+
+/** Open every source (in parallel); if one fails, the others are closed and its error is thrown. */
+export async function openSources(spec: ImageChainSpec, s3: S3Options): Promise<OpenSources> {
+  const names = Object.keys(spec.sources);
+  const settled = await Promise.allSettled(names.map((n) => openRaster(spec.sources[n]!.uri, { s3 })));
+  const readers = new Map<string, RasterReader>();
+  settled.forEach((r, i) => {
+    if (r.status === "fulfilled") readers.set(names[i]!, r.value);
+  });
+  const close = async () => {
+    await Promise.allSettled([...readers.values()].map((r) => r.close()));
+  };
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) {
+    await close();
+    throw failed.reason;
+  }
+  const grids = Object.fromEntries([...readers].map(([n, r]) => [n, gridOf(r.info)]));
+  return { readers, grids, close };
+}
