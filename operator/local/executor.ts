@@ -12,6 +12,7 @@ import { schedule } from "../schedule/schedule.ts";
 import { observe } from "../schedule/transitions.ts";
 import { DONE, initialState, type ChainState, type Stimulus } from "../schedule/types.ts";
 import { taskCount } from "../plan/dag.ts";
+import { checkDestination } from "../../worker/io/sink/check.ts";
 import { outputCogs } from "../../worker/run/output-cog.ts";
 import { keysOf } from "../../worker/run/products.ts";
 import { dirScratch } from "../../worker/run/scratch.ts";
@@ -68,6 +69,7 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
   if (!planned.ok) throw new RunError(`the chain cannot be planned:\n${formatIssues(planned.issues)}`, true);
   const p = planned.value;
   outputCogs(p); // an output that cannot be a COG fails here, before any work
+  await Promise.all(spec.outputs.map((o) => checkDestination(o.uri, s3OptionsOf(spec))));
 
   await mkdir(opts.workdir, { recursive: true });
   const root = await mkdtemp(join(opts.workdir, "imagechain-run-"));
