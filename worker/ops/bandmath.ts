@@ -1,24 +1,25 @@
-import { z } from "zod";
-import { DATA_TYPES } from "../io/raster.ts";
 import { checkExpression } from "./bandmath/check.ts";
+import { bandmathKernel } from "./bandmath/kernel.ts";
+import { outputNodata, storable } from "./bandmath/nodata.ts";
+import { bandmathParams, expressionsOf, type BandmathParams } from "./bandmath/params.ts";
 import { parseExpression } from "./bandmath/parse.ts";
 import { sameLattice, type Grid } from "./grid.ts";
 import { defineOp, type OpIssue } from "./op.ts";
 
-const params = z.strictObject({
-  expression: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  dataType: z.enum(DATA_TYPES).default("float32"),
-  nodata: z.number().optional(),
-});
-export type BandmathParams = z.infer<typeof params>;
-
-/** One output band per expression, in order. */
-export function expressionsOf(p: BandmathParams): readonly string[] {
-  return typeof p.expression === "string" ? [p.expression] : p.expression;
-}
-
 function expressionPath(p: BandmathParams, i: number): string {
   return typeof p.expression === "string" ? "params.expression" : `params.expression[${i}]`;
+}
+
+/** An output nodata that the output type cannot hold would never mark a pixel. */
+function nodataIssue(p: BandmathParams): OpIssue[] {
+  if (p.nodata === undefined || storable(p.dataType, p.nodata)) return [];
+  return [
+    {
+      code: "nodata-range",
+      path: "params.nodata",
+      message: `nodata ${p.nodata} cannot be stored as ${p.dataType}`,
+    },
+  ];
 }
 
 /** Parse and check every expression; `bands` undefined for an alias means its band count is not known yet. */
@@ -41,9 +42,12 @@ function checkAll(p: BandmathParams, bands: ReadonlyMap<string, number | undefin
 
 export const bandmath = defineOp<BandmathParams>({
   name: "bandmath",
-  params,
+  params: bandmathParams,
   inputs: { kind: "any", min: 1, max: 26 },
-  checkParams: (p, aliases) => checkAll(p, new Map(aliases.map((a) => [a, undefined]))),
+  checkParams: (p, aliases) => [
+    ...checkAll(p, new Map(aliases.map((a) => [a, undefined]))),
+    ...nodataIssue(p),
+  ],
   outputGrid(p, inputs) {
     const entries = [...inputs];
     const [firstName, first] = entries[0]!;
@@ -56,15 +60,16 @@ export const bandmath = defineOp<BandmathParams>({
         };
       }
     }
-    const issue = checkAll(p, new Map(entries.map(([n, g]) => [n, g.bands])))[0];
+    const issue = [...checkAll(p, new Map(entries.map(([n, g]) => [n, g.bands]))), ...nodataIssue(p)][0];
     if (issue) return issue;
     const grid: Grid = {
       ...first,
       bands: expressionsOf(p).length,
       dataType: p.dataType,
-      nodata: p.nodata ?? null,
+      nodata: outputNodata(p.dataType, p.nodata, inputs.values()),
     };
     return grid;
   },
   footprint: () => ({ kind: "pointwise" }),
+  kernel: bandmathKernel,
 });

@@ -1,0 +1,122 @@
+import type { DataType, TypedArray } from "../../io/raster.ts";
+import { bandRefs, type Expr } from "./ast.ts";
+import { emitExpression, HELPERS, pow } from "./codegen.ts";
+import { INTEGER_RANGE } from "./nodata.ts";
+import { parseExpression } from "./parse.ts";
+
+/** What the generated loop is specialised on for one input: its array type and how its nodata is tested. */
+export interface InputKind {
+  readonly dataType: DataType;
+  readonly nodata: "none" | "value" | "nan";
+}
+
+/**
+ * One output band over a rectangle, `width` x `height`. Row y of the output starts at
+ * `outOffset + y * outStride`; row y of reference i at `offsets[i] + y * strides[i]` in `arrays[i]`.
+ * `nodata[i]` is reference i's nodata sample (ignored when its input has none or NaN); `fill` is written
+ * where a reference is nodata, `nanFill` where an integer output would get NaN.
+ */
+export type BandLoop = (
+  width: number,
+  height: number,
+  out: TypedArray,
+  outOffset: number,
+  outStride: number,
+  arrays: readonly TypedArray[],
+  offsets: readonly number[],
+  strides: readonly number[],
+  nodata: readonly number[],
+  fill: number,
+  nanFill: number,
+) => void;
+
+export interface CompiledExpression {
+  /** The distinct band references, in the order the loop takes their arrays. */
+  readonly refs: readonly { readonly input: string; readonly band: number }[];
+  readonly loop: BandLoop;
+}
+
+let compiled = 0;
+
+/**
+ * Generate and compile the loop of one expression: every distinct band reference is loaded once per
+ * pixel into a local, tested against its input's nodata, and the AST's code is evaluated in float64.
+ * Each call yields a new function with its own source (a serial number in a comment), so V8 keeps
+ * separate type feedback per specialisation and every array access stays monomorphic.
+ */
+export function compileExpression(
+  expr: Expr,
+  inputs: ReadonlyMap<string, InputKind>,
+  outType: DataType,
+): CompiledExpression {
+  const refs: { input: string; band: number }[] = [];
+  const names = new Map<string, number>();
+  for (const r of bandRefs(expr)) {
+    const key = `${r.input}\0${r.band}`;
+    if (names.has(key)) continue;
+    if (!inputs.has(r.input)) throw new Error(`band math: '${r.input}' is not an input of this step`);
+    names.set(key, refs.length);
+    refs.push({ input: r.input, band: r.band });
+  }
+  const value = emitExpression(expr, (input, band) => `v${names.get(`${input}\0${band}`)!}`);
+  const indices = refs.map((_, i) => i);
+  const masked = indices.filter((i) => inputs.get(refs[i]!.input)!.nodata !== "none");
+  const test = masked
+    .map((i) => (inputs.get(refs[i]!.input)!.nodata === "nan" ? `v${i} !== v${i}` : `v${i} === n${i}`))
+    .join(" || ");
+  const range = INTEGER_RANGE[outType];
+  const store =
+    range === null
+      ? "out[o + x] = r;"
+      : // Saturate, then round half away from zero (Math.round alone rounds -2.5 to -2).
+        `if (r !== r) r = nanFill;
+        else {
+          r = r < ${range[0]} ? ${range[0]} : r > ${range[1]} ? ${range[1]} : r;
+          r = r < 0 ? -Math.round(-r) : Math.round(r);
+        }
+        out[o + x] = r;`;
+  const body = `"use strict";
+  // band-math loop #${++compiled}
+  return function (width, height, out, outOffset, outStride, arrays, offsets, strides, nodata, fill, nanFill) {
+    ${indices.map((i) => `const a${i} = arrays[${i}], s${i} = strides[${i}], n${i} = nodata[${i}];`).join("\n")}
+    for (let y = 0; y < height; y++) {
+      const o = outOffset + y * outStride;
+      ${indices.map((i) => `const r${i} = offsets[${i}] + y * s${i};`).join("\n")}
+      for (let x = 0; x < width; x++) {
+        ${indices.map((i) => `const v${i} = a${i}[r${i} + x];`).join("\n")}
+        ${test ? `if (${test}) { out[o + x] = fill; continue; }` : ""}
+        let r = ${value};
+        ${store}
+      }
+    }
+  };`;
+  const loop = new Function(HELPERS.pow, body)(pow) as BandLoop;
+  return { refs, loop };
+}
+
+const CACHE_LIMIT = 512;
+const cache = new Map<string, CompiledExpression>();
+
+/**
+ * The compiled loop of expression `src` for these inputs and output type, compiled once per process.
+ * Throws on a syntax error: the spec check rejects those before any worker runs.
+ */
+export function cachedExpression(
+  src: string,
+  inputs: ReadonlyMap<string, InputKind>,
+  outType: DataType,
+): CompiledExpression {
+  const kinds = [...inputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key = JSON.stringify([src, outType, kinds.map(([a, k]) => [a, k.dataType, k.nodata])]);
+  let hit = cache.get(key);
+  if (!hit) {
+    const parsed = parseExpression(src);
+    if (!parsed.ok) {
+      throw new Error(`band math: ${parsed.error.message} (at character ${parsed.error.at + 1} of "${src}")`);
+    }
+    hit = compileExpression(parsed.expr, inputs, outType);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(key, hit);
+  }
+  return hit;
+}
