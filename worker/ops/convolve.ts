@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { DATA_TYPES } from "../io/raster.ts";
-import { retyped } from "./grid.ts";
-import { defineOp } from "./op.ts";
+import { convolveKernel } from "./convolve/kernel.ts";
+import { storable } from "./convolve/samples.ts";
+import { kernelRadius } from "./convolve/weights.ts";
+import { retyped, type Grid } from "./grid.ts";
+import { defineOp, type OpIssue } from "./op.ts";
 
 const KINDS = ["matrix", "gaussian", "box", "sobel", "laplacian"] as const;
 
@@ -74,18 +77,29 @@ const params = z.strictObject({
 });
 export type ConvolveParams = z.infer<typeof params>;
 
-/** Half the kernel's side: the halo a tile needs. Gaussians are truncated at 3 sigma (the kernel uses the same). */
-export function kernelRadius(k: Kernel): number {
-  if (k.matrix) return (Math.max(k.matrix.length, k.matrix[0]!.length) - 1) / 2;
-  if (k.gaussian) return Math.max(1, Math.ceil(3 * k.gaussian.sigma));
-  if (k.box) return (k.box.size - 1) / 2;
-  return 1;
+/**
+ * The output grid: the input's lattice as `dataType`, with nodata `params.nodata`, else the input's
+ * (masked input pixels must stay masked), which the output type must be able to hold.
+ */
+function outputGrid(p: ConvolveParams, inputs: ReadonlyMap<string, Grid>): Grid | OpIssue {
+  const [name, input] = [...inputs][0]!;
+  const nodata = p.nodata ?? input.nodata;
+  if (nodata === null || storable(p.dataType, nodata)) return { ...retyped(p, inputs), nodata };
+  return {
+    code: "nodata-range",
+    path: p.nodata === undefined ? "params.dataType" : "params.nodata",
+    message:
+      p.nodata === undefined
+        ? `the nodata ${nodata} of '${name}' cannot be stored as ${p.dataType}; set params.nodata`
+        : `nodata ${nodata} cannot be stored as ${p.dataType}`,
+  };
 }
 
 export const convolve = defineOp<ConvolveParams>({
   name: "convolve",
   params,
   inputs: { kind: "any", min: 1, max: 1 },
-  outputGrid: retyped,
+  outputGrid,
   footprint: (p) => ({ kind: "halo", radius: kernelRadius(p.kernel) }),
+  kernel: convolveKernel,
 });
