@@ -14,7 +14,7 @@ export interface InputKind {
  * One output band over a rectangle, `width` x `height`. Row y of the output starts at
  * `outOffset + y * outStride`; row y of reference i at `offsets[i] + y * strides[i]` in `arrays[i]`.
  * `nodata[i]` is reference i's nodata sample (ignored when its input has none or NaN); `fill` is written
- * where a reference is nodata, `nanFill` where an integer output would get NaN.
+ * where a reference is nodata and where an integer output would get NaN.
  */
 export type BandLoop = (
   width: number,
@@ -27,7 +27,6 @@ export type BandLoop = (
   strides: readonly number[],
   nodata: readonly number[],
   fill: number,
-  nanFill: number,
 ) => void;
 
 export interface CompiledExpression {
@@ -61,32 +60,50 @@ export function compileExpression(
   const value = emitExpression(expr, (input, band) => `v${names.get(`${input}\0${band}`)!}`);
   const indices = refs.map((_, i) => i);
   const masked = indices.filter((i) => inputs.get(refs[i]!.input)!.nodata !== "none");
-  const test = masked
-    .map((i) => (inputs.get(refs[i]!.input)!.nodata === "nan" ? `v${i} !== v${i}` : `v${i} === n${i}`))
-    .join(" || ");
+  const isNodata = (i: number): string =>
+    inputs.get(refs[i]!.input)!.nodata === "nan" ? `v${i} !== v${i}` : `v${i} === n${i}`;
+  const load = (is: readonly number[]): string => is.map((i) => `const v${i} = a${i}[r${i} + x];`).join(" ");
   const range = INTEGER_RANGE[outType];
-  const store =
-    range === null
-      ? "out[o + x] = r;"
-      : // Saturate, then round half away from zero (Math.round alone rounds -2.5 to -2).
-        `if (r !== r) r = nanFill;
-        else {
-          r = r < ${range[0]} ? ${range[0]} : r > ${range[1]} ? ${range[1]} : r;
-          r = r < 0 ? -Math.round(-r) : Math.round(r);
+  // The main loop has no data-dependent branch (a mispredicted one costs more than the arithmetic):
+  // integers saturate, then round half away from zero as trunc(r) + trunc(2 (r - trunc(r))), both exact;
+  // nodata samples and NaN only set a per-row flag. NaN stores as 0 in an integer array; a second pass,
+  // over flagged rows only, writes `fill` where a reference is nodata or (integers) the value is NaN.
+  const main = `
+        ${load(indices)}
+        ${masked.length ? `hit |= ${masked.map((i) => `(${isNodata(i)} ? 1 : 0)`).join(" | ")};` : ""}
+        let r = ${value};
+        ${
+          range === null
+            ? ""
+            : `nan |= r !== r ? 1 : 0;
+        r = r < ${range[0]} ? ${range[0]} : r > ${range[1]} ? ${range[1]} : r;
+        const t = Math.trunc(r);
+        r = t + Math.trunc((r - t) * 2);`
         }
         out[o + x] = r;`;
+  const redo = [
+    ...(masked.length ? ["hit !== 0"] : []),
+    ...(range === null ? [] : ["(nan !== 0 && fill !== 0)"]),
+  ];
+  const fix = `
+        ${load(range === null ? masked : indices)}
+        ${masked.length ? `if (${masked.map(isNodata).join(" || ")}) out[o + x] = fill;` : ""}
+        ${range === null ? "" : `${masked.length ? "else" : ""} { const r = ${value}; if (r !== r) out[o + x] = fill; }`}`;
   const body = `"use strict";
   // band-math loop #${++compiled}
-  return function (width, height, out, outOffset, outStride, arrays, offsets, strides, nodata, fill, nanFill) {
+  return function (width, height, out, outOffset, outStride, arrays, offsets, strides, nodata, fill) {
     ${indices.map((i) => `const a${i} = arrays[${i}], s${i} = strides[${i}], n${i} = nodata[${i}];`).join("\n")}
     for (let y = 0; y < height; y++) {
       const o = outOffset + y * outStride;
       ${indices.map((i) => `const r${i} = offsets[${i}] + y * s${i};`).join("\n")}
-      for (let x = 0; x < width; x++) {
-        ${indices.map((i) => `const v${i} = a${i}[r${i} + x];`).join("\n")}
-        ${test ? `if (${test}) { out[o + x] = fill; continue; }` : ""}
-        let r = ${value};
-        ${store}
+      let hit = 0, nan = 0;
+      for (let x = 0; x < width; x++) {${main}
+      }
+      ${
+        redo.length
+          ? `if (${redo.join(" || ")}) for (let x = 0; x < width; x++) {${fix}
+      }`
+          : ""
       }
     }
   };`;

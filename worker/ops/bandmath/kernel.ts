@@ -65,7 +65,7 @@ export const bandmathKernel: Kernel<BandmathParams> = (params, inputs, output) =
       nd.push(samples.get(alias)!);
     }
     const out = typedArrayFor(grid.dataType, w.width * w.height);
-    loop(w.width, w.height, out, 0, w.width, arrays, offsets, strides, nd, nodata ?? 0, nodata ?? 0);
+    loop(w.width, w.height, out, 0, w.width, arrays, offsets, strides, nd, nodata ?? 0);
     return out;
   });
   return { width: w.width, height: w.height, dataType: grid.dataType, bands };
