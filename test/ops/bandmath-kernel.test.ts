@@ -299,6 +299,14 @@ describe("bandmath kernel", () => {
     expect(out.bands.map((band) => [...band])).toEqual(want);
   });
 
+  it("names a band that the input block lacks", () => {
+    const b = block("uint8", 2, 1, [[1, 2]]);
+    const p = bandmath.params.parse({ expression: "a.b1 + a.b3" });
+    const call = () =>
+      bandmath.kernel!(p, new Map([["a", input(b, at(2, 1))]]), { window: at(2, 1), grid: grid() });
+    expect(call).toThrow(/a\.b3 does not exist: 'a' has 1 band$/);
+  });
+
   it("refuses an input block that does not cover the tile", () => {
     const b = block("uint8", 4, 4, [new Array(16).fill(1)]);
     expect(() => run({ expression: "a.b1" }, { a: input(b, at(4, 4, 1, 0)) }, at(4, 4))).toThrow(

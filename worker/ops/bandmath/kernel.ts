@@ -56,7 +56,7 @@ export const bandmathKernel: Kernel<BandmathParams> = (params, inputs, output) =
       const array = input.block.bands[band - 1];
       if (!array) {
         throw new RangeError(
-          `band math: ${alias}.b${band} does not exist: '${alias}' has ${input.block.bands.length} bands`,
+          `band math: ${alias}.b${band} does not exist: '${alias}' has ${input.block.bands.length} band${input.block.bands.length === 1 ? "" : "s"}`,
         );
       }
       arrays.push(array);
