@@ -334,6 +334,13 @@ describe("convolve kernel: nodata", () => {
     expect([...out]).toEqual([4, 4.5, NaN, 12]);
   });
 
+  it("a NaN that is not nodata stays NaN, near nodata or not", () => {
+    const values = [1, NaN, 3, ND, 5, 6, 7];
+    const img = image(7, 1, "float32", (x) => values[x]!, { nodata: ND });
+    const out = whole(parse({ kernel: { matrix: [[1, 1, 1]] }, border: "edge" }), img).bands[0]!;
+    expect([...out]).toEqual([NaN, NaN, NaN, ND, 16.5, 18, 20]);
+  });
+
   it("an output type that cannot hold the input's nodata is a planning issue", () => {
     const img = image(4, 4, "float32", () => 1, { nodata: ND });
     const issue = convolve.outputGrid(

@@ -75,31 +75,3 @@ export function tapPass(
 ): void {
   for (let y = 0; y < height; y++) accumulate(src, y * pw, taps.offsets, taps.weights, width, dst, y * width);
 }
-
-/**
- * As `tapPass`, with every neighbour that `mask` marks invalid (0) replaced by the centre pixel (at
- * `centre` from the neighbourhood's top-left): the nodata rule of zero-sum kernels.
- */
-export function substitutedPass(
-  src: Float64Array,
-  mask: Float64Array,
-  pw: number,
-  width: number,
-  height: number,
-  taps: Taps,
-  centre: number,
-  dst: Float64Array,
-): void {
-  dst.fill(0, 0, width * height);
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    const c = y * pw + centre;
-    for (let t = 0; t < taps.offsets.length; t++) {
-      const wt = taps.weights[t]!;
-      const s = y * pw + taps.offsets[t]!;
-      for (let x = 0; x < width; x++) {
-        dst[o + x]! += wt * (mask[s + x] === 0 ? src[c + x]! : src[s + x]!);
-      }
-    }
-  }
-}

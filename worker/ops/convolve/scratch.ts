@@ -10,8 +10,7 @@ export const PLANE_INPUT = 0;
 export const PLANE_MASK = 1;
 export const PLANE_ACROSS = 2;
 export const PLANE_VALUES = 3;
-export const PLANE_WEIGHTS = 4;
-export const PLANE_GRADIENT_Y = 5;
+export const PLANE_GRADIENT_Y = 4;
 
 /** The work plane `slot` with `length` samples of undefined content. */
 export function workPlane(slot: number, length: number): Float64Array {
