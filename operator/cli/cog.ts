@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { createCogWriter } from "../../worker/io/tiff/cog-writer.ts";
+import { DEFAULT_DEFLATE_LEVEL } from "../../worker/io/tiff/cog-spec.ts";
 import { openSink } from "../../worker/io/sink/open.ts";
+import { type TypedArray, typedArrayFor } from "../../worker/io/raster.ts";
 import { openRaster } from "../../worker/io/tiff/reader.ts";
 import { UsageError } from "./failure.ts";
 import { toUri } from "./uri.ts";
@@ -29,7 +31,7 @@ export async function cogCommand(argv: string[]): Promise<number> {
       tile: { type: "string", default: "512" },
       overviews: { type: "string", default: "auto" },
       resampling: { type: "string", default: "average" },
-      level: { type: "string", default: "6" },
+      level: { type: "string", default: String(DEFAULT_DEFLATE_LEVEL) },
     },
   });
   if (positionals.length !== 2) throw new UsageError("cog takes two URIs: imagechain cog <in-uri> <out-uri>");
@@ -46,7 +48,12 @@ export async function cogCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--level (the deflate level) must be 1..9, not '${values.level}'`);
   }
 
-  const input = await openRaster(toUri(positionals[0]!));
+  const input = await openRaster(toUri(positionals[0]!), {
+    // Input blocks that tile the output tiles exactly are each read once: caching them decoded would
+    // only hold memory. Otherwise neighbouring windows share blocks, which the default cache keeps.
+    decodedCacheBytes: (layout) =>
+      tileSize % layout.blockWidth === 0 && tileSize % layout.blockHeight === 0 ? 0 : undefined,
+  });
   const { info } = input;
   const writer = await createCogWriter({
     width: info.width,
@@ -69,6 +76,10 @@ export async function cogCommand(argv: string[]): Promise<number> {
   try {
     const rows = Math.ceil(info.height / tileSize);
     const cols = Math.ceil(info.width / tileSize);
+    // Band arrays of full tiles, recycled once the writer has taken a tile (two rows' worth at most).
+    const free: TypedArray[][] = [];
+    const fullTile = () =>
+      free.pop() ?? Array.from({ length: info.bandCount }, () => typedArrayFor(info.dataType, tileSize ** 2));
     // Tile-sized windows, so the writer gets its blocks without a crop; blocks shared by neighbouring
     // tiles (strips, unaligned tiles) are decoded once thanks to the reader's decoded-block cache.
     const readRow = (ty: number) => {
@@ -77,7 +88,10 @@ export async function cogCommand(argv: string[]): Promise<number> {
       return Promise.all(
         Array.from({ length: cols }, (_, tx) => {
           const x = tx * tileSize;
-          return input.readWindow({ x, y, width: Math.min(tileSize, info.width - x), height });
+          const width = Math.min(tileSize, info.width - x);
+          const arrays = fullTile();
+          const into = arrays.map((a) => a.subarray(0, width * height));
+          return input.readWindow({ x, y, width, height }, { into }).then((block) => ({ block, arrays }));
         }),
       );
     };
@@ -89,7 +103,12 @@ export async function cogCommand(argv: string[]): Promise<number> {
         // Awaited on the next turn; until then a failure must not surface as an unhandled rejection.
         next.catch(() => {});
       }
-      await Promise.all(row.map((block, tx) => writer.addTile(tx, ty, block)));
+      await Promise.all(
+        row.map(async ({ block, arrays }, tx) => {
+          await writer.addTile(tx, ty, block);
+          free.push(arrays);
+        }),
+      );
     }
     const { bytes } = await writer.finish(sink);
     process.stderr.write(`wrote ${positionals[1]} (${bytes} bytes)\n`);

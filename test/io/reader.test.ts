@@ -189,10 +189,20 @@ describe.skipIf(!hasGdal && !process.env.CI)("reader equals GDAL", () => {
         for (const { window, bands } of windowsFor(spec.width, spec.height)) {
           const got = await reader.readWindow(window, bands ? { bands } : {});
           const want = cropBlock(whole, window.x, window.y, window.width, window.height);
-          expectSame(got, {
+          const expected = {
             dataType: want.dataType,
             bands: (bands ?? want.bands.map((_, i) => i + 1)).map((b) => want.bands[b - 1]!),
+          };
+          expectSame(got, expected);
+          // Recycled arrays hold stale pixels: every one must be overwritten.
+          const into = got.bands.map((a) => {
+            const stale = a.slice();
+            bytesOf(stale).fill(0x5a);
+            return stale;
           });
+          const again = await reader.readWindow(window, { ...(bands ? { bands } : {}), into });
+          expect(again.bands).toEqual(into);
+          expectSame(again, expected);
         }
       } finally {
         await reader.close();
@@ -263,6 +273,15 @@ describe.skipIf(!hasGdal && !process.env.CI)("reader equals GDAL", () => {
     ];
     for (const [window, opts] of bad) {
       await expect(reader.readWindow(window, opts)).rejects.toMatchObject({ code: "invalid-argument" });
+    }
+    const window = { x: 0, y: 0, width: 10, height: 10 };
+    const wrongInto = [
+      [new Uint8Array(100), new Uint8Array(100)], // 2 arrays for 3 bands
+      [new Uint8Array(100), new Uint8Array(100), new Uint8Array(99)],
+      [new Uint8Array(100), new Uint8Array(100), new Int8Array(100)],
+    ];
+    for (const into of wrongInto) {
+      await expect(reader.readWindow(window, { into })).rejects.toThrow(/into: expected 3 uint8 array/);
     }
     await reader.close();
   });

@@ -41,6 +41,8 @@ export interface CogWriterOptions {
   readonly uri?: string;
   /** Tiles being compressed at once (default: 2 × cores). */
   readonly concurrency?: number;
+  /** Memory for half-resolution quarters waiting for their siblings, beyond which they are spooled (32 MiB). */
+  readonly quarterMemoryBytes?: number;
 }
 
 interface Level {
@@ -70,9 +72,12 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
   const tileBytes = 4 * quarterBytes;
   /** Interleaving buffers of finished encodes, for the next ones (at most one per concurrent encode). */
   const scratch: Uint8Array[] = [];
+  /** Quarters once spooled and overview tiles once encoded, for the next ones: no allocation per tile. */
+  const freeQuarters: TypedArray[] = [];
+  const freeTiles: TypedArray[] = [];
   const fillCast = typedArrayFor(s.dataType, 1);
   fillCast[0] = s.fill;
-  const spool = await openSpool(quarterBytes, opts.tmpDir);
+  const spool = await openSpool(quarterBytes, opts.tmpDir, opts.quarterMemoryBytes);
   const concurrency = opts.concurrency ?? Math.max(2, availableParallelism() * 2);
   const encoding = {
     compression: s.compression,
@@ -109,18 +114,17 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
     return [Math.min(T, l.width - tx * T), Math.min(T, l.height - ty * T)];
   };
 
-  /** Bands of a full tile of fill, for tiles never added. */
-  const fillBands = (): TypedArray[] => {
-    const all = typedArrayFor(s.dataType, T * T * spp).fill(s.fill);
-    return Array.from({ length: spp }, (_, b) => all.subarray(b * T * T, (b + 1) * T * T));
-  };
+  /** A full tile of fill, band after band. */
+  const fillTile = (): TypedArray => (freeTiles.pop() ?? typedArrayFor(s.dataType, T * T * spp)).fill(s.fill);
+  const bandsOf = (all: TypedArray): TypedArray[] =>
+    Array.from({ length: spp }, (_, b) => all.subarray(b * T * T, (b + 1) * T * T));
 
   /** Quarters are band-sequential (half² samples per band), like tiles on their way to the encoder. */
   async function processTile(k: number, tx: number, ty: number, tile: TileBands): Promise<void> {
     const l = levels[k]!;
     let quarter: Promise<void> | null = null;
     if (k + 1 < levels.length) {
-      const q = typedArrayFor(s.dataType, quarterSamples);
+      const q = freeQuarters.pop() ?? typedArrayFor(s.dataType, quarterSamples);
       const [w, h] = validSize(k, tx, ty);
       tile.bands.forEach((band, b) =>
         downsample2x(
@@ -145,7 +149,9 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
   }
 
   async function storeQuarter(k: number, cx: number, cy: number, q: TypedArray): Promise<void> {
-    const slot = await spool.putSlot(new Uint8Array(q.buffer, q.byteOffset, q.byteLength));
+    const slot = await spool
+      .putSlot(new Uint8Array(q.buffer, q.byteOffset, q.byteLength))
+      .finally(() => freeQuarters.push(q));
     const l = levels[k]!;
     const child = levels[k - 1]!;
     const px = cx >> 1;
@@ -159,9 +165,10 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
   async function buildOverviewTile(k: number, tx: number, ty: number): Promise<void> {
     const l = levels[k]!;
     const index = ty * l.tilesX + tx;
-    const bands = fillBands();
-    const q = typedArrayFor(s.dataType, quarterSamples);
-    const qBytes = new Uint8Array(q.buffer);
+    const all = fillTile();
+    const bands = bandsOf(all);
+    const q = freeQuarters.pop() ?? typedArrayFor(s.dataType, quarterSamples);
+    const qBytes = new Uint8Array(q.buffer, q.byteOffset, q.byteLength);
     for (let pos = 0; pos < 4; pos++) {
       const slot = l.quarterSlots[4 * index + pos]!;
       if (slot < 0) continue;
@@ -174,7 +181,11 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
         }
       });
     }
-    await processTile(k, tx, ty, { bands, stride: T, width: T, height: T });
+    freeQuarters.push(q);
+    // processTile has read the bands once its first step (encodeTile's interleave) has returned.
+    await processTile(k, tx, ty, { bands, stride: T, width: T, height: T }).finally(() =>
+      freeTiles.push(all),
+    );
   }
 
   function track(work: Promise<void>): void {
@@ -234,7 +245,7 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
           if (received[i]) continue;
           const tx = i % levels[0]!.tilesX;
           const ty = Math.floor(i / levels[0]!.tilesX);
-          await enqueue(tx, ty, () => ({ bands: fillBands(), stride: T, width: T, height: T }));
+          await enqueue(tx, ty, () => ({ bands: bandsOf(fillTile()), stride: T, width: T, height: T }));
         }
         await waitBelow(0);
         levels.forEach((l, k) => {
@@ -248,7 +259,7 @@ export async function createCogWriter(spec: CogSpec, opts: CogWriterOptions = {}
         );
         await assembleCog(
           layout,
-          (k, i) => spool.read(levels[k]!.spoolOffsets[i]!, levels[k]!.byteCounts[i]!),
+          (k, i, into) => spool.read(levels[k]!.spoolOffsets[i]!, levels[k]!.byteCounts[i]!, into),
           sink,
         );
         await sink.close();

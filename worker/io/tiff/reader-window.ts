@@ -30,17 +30,17 @@ interface BlockJob {
 /**
  * Read a window of 0-based `bands`: fetch every intersecting block that is not already decoded in
  * one (coalesced) source read, decode them concurrently (Deflate on the thread pool), and copy each
- * block's rows into the output as soon as it is ready.
+ * block's rows into the output (`into`, or new arrays) as soon as it is ready.
  */
 export async function readImageWindow(
   read: WindowRead,
   win: Window,
   bands: readonly number[],
   signal?: AbortSignal,
+  into?: readonly TypedArray[],
 ): Promise<Block> {
   const { image } = read;
-  const out = bands.map(() => typedArrayFor(image.dataType, win.width * win.height));
-  if (read.fill !== 0) for (const a of out) a.fill(read.fill);
+  const out = into ? [...into] : bands.map(() => typedArrayFor(image.dataType, win.width * win.height));
 
   const jobs: BlockJob[] = [];
   const perBand = image.blocksAcross * image.blocksDown;
@@ -61,6 +61,9 @@ export async function readImageWindow(
     }
   }
   const stored = jobs.filter((j) => image.byteCounts[j.index]! > 0 && image.offsets[j.index]! > 0);
+  // Stored blocks cover the whole window; only sparse ones leave pixels that need the fill value
+  // (new arrays already hold 0).
+  if (stored.length < jobs.length && (into || read.fill !== 0)) for (const a of out) a.fill(read.fill);
   const blocks = stored.map((job) => read.decoded.get(`${read.level}:${job.index}`));
   const missing = stored.filter((_, i) => !blocks[i]);
   if (missing.length > 0) {

@@ -6,6 +6,7 @@ import {
   type GeoTransform,
   isIntegerType,
   type TypedArray,
+  typedArrayFor,
   type Window,
 } from "../raster.ts";
 import type { S3Options } from "../s3.ts";
@@ -56,6 +57,12 @@ export interface ReadOptions {
   /** 0 = full resolution, k = the k-th overview (largest first). */
   readonly level?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Arrays to read into, one per requested band, each of the raster's data type and exactly
+   * width × height long; the returned block holds them. Fresh arrays by default: callers that read
+   * many windows can recycle theirs and spare the allocation (and garbage collection) per window.
+   */
+  readonly into?: readonly TypedArray[];
 }
 
 export interface RasterReader {
@@ -69,8 +76,11 @@ export interface OpenRasterOptions {
   readonly signal?: AbortSignal;
   /** Run the COG check's per-block leader/trailer checks; by default only for local files, like GDAL's validator. */
   readonly fullCogCheck?: boolean;
-  /** Bound on the decoded blocks kept for later windows (neighbours, halos); 0 keeps none. */
-  readonly decodedCacheBytes?: number;
+  /**
+   * Bound on the decoded blocks kept for later windows (neighbours, halos); 0 keeps none. A function
+   * decides from the file's layout (undefined: the default).
+   */
+  readonly decodedCacheBytes?: number | ((layout: RasterLayout) => number | undefined);
 }
 
 const DECODED_CACHE_BYTES = 64 * 1024 * 1024;
@@ -153,10 +163,11 @@ export async function openFromSource(src: ByteSource, opts: OpenRasterOptions = 
     rpc: rpcOf(tags),
   };
   const fill = fillValue(nodata, main.dataType);
-  const decoded = new PromiseLru<string, TypedArray>(
-    opts.decodedCacheBytes ?? DECODED_CACHE_BYTES,
-    (a) => a.byteLength,
-  );
+  const cacheBytes =
+    typeof opts.decodedCacheBytes === "function"
+      ? opts.decodedCacheBytes(info.layout)
+      : opts.decodedCacheBytes;
+  const decoded = new PromiseLru<string, TypedArray>(cacheBytes ?? DECODED_CACHE_BYTES, (a) => a.byteLength);
 
   return {
     info,
@@ -168,15 +179,35 @@ export async function openFromSource(src: ByteSource, opts: OpenRasterOptions = 
       }
       const bands = (ropts.bands ?? range(main.samplesPerPixel)).map((b) => b - 1);
       checkRequest(image, window, bands, uri, level);
+      if (ropts.into) checkInto(ropts.into, image.dataType, window, bands.length, uri);
       return readImageWindow(
         { src, image, level, codec: levelCodecs[level]!, littleEndian: header.littleEndian, fill, decoded },
         window,
         bands,
         ropts.signal,
+        ropts.into,
       );
     },
     close: () => src.close(),
   };
+}
+
+function checkInto(
+  into: readonly TypedArray[],
+  dataType: DataType,
+  window: Window,
+  bandCount: number,
+  uri: string,
+): void {
+  const length = window.width * window.height;
+  const kind = typedArrayFor(dataType, 0).constructor;
+  if (into.length !== bandCount || into.some((a) => a.constructor !== kind || a.length !== length)) {
+    throw new IoError(
+      "invalid-argument",
+      uri,
+      `into: expected ${bandCount} ${dataType} array(s) of ${length} samples (the window's size)`,
+    );
+  }
 }
 
 function range(n: number): number[] {
