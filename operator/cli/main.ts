@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 /** The `imagechain` command: one dispatcher, a module per subcommand, exit codes 0 / 1 (transient) / 2 (bad input). */
+import { enableCompileCache } from "node:module";
 import { reportFailure, UsageError } from "./failure.ts";
+
+// Commands load their modules on demand, after this: the cache spares recompiling them at every start.
+enableCompileCache();
 
 const USAGE = `usage: imagechain <command> [options]
 
@@ -13,6 +17,9 @@ commands:
                                            plan a chain: stages, tasks, lanes, cross-lane tiles
   run <chain.yaml> [--workers N] [--workdir DIR] [--keep-scratch]
                                            run a chain on this machine (N worker processes, default: cores)
+  quicklook <in-uri> <out.png> [--size 1024] [--colormap viridis|rdylgn|grey] [--range min,max] [--bands a,b,c]
+                                           render a PNG of a raster's smallest overview of at least --size pixels:
+                                           one band through a colour map, or three bands as RGB (2-98% stretch)
 
 S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
 
@@ -23,6 +30,7 @@ const commands: Record<string, () => Promise<Command>> = {
   cog: async () => (await import("./cog.ts")).cogCommand,
   plan: async () => (await import("./plan.ts")).planCommand,
   run: async () => (await import("./run.ts")).runCommand,
+  quicklook: async () => (await import("./quicklook.ts")).quicklookCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
