@@ -18,7 +18,7 @@ import { keysOf } from "../../worker/run/products.ts";
 import { dirScratch } from "../../worker/run/scratch.ts";
 import { openSources, s3OptionsOf } from "../../worker/run/sources.ts";
 import { stepsWithoutKernel } from "../../worker/run/worker.ts";
-import { startPool, type BatchRef } from "./worker-pool.ts";
+import { startPool, type PoolEvents, type WorkerPool } from "./worker-pool.ts";
 
 export interface RunOptions {
   readonly workers: number;
@@ -63,32 +63,48 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
       true,
     );
   }
-  const sources = await openSources(spec, s3OptionsOf(spec));
-  await sources.close();
-  const planned = plan(spec, sources.grids, { lanes: opts.workers });
-  if (!planned.ok) throw new RunError(`the chain cannot be planned:\n${formatIssues(planned.issues)}`, true);
-  const p = planned.value;
-  outputCogs(p); // an output that cannot be a COG fails here, before any work
-  await Promise.all(spec.outputs.map((o) => checkDestination(o.uri, s3OptionsOf(spec))));
-
-  await mkdir(opts.workdir, { recursive: true });
-  const root = await mkdtemp(join(opts.workdir, "imagechain-run-"));
-  emit({ type: "planned", plan: p, scratch: root });
+  // Workers load their code while this process reads the headers and plans; `execute` sets the handlers.
+  const handlers: Omit<PoolEvents, "spawned"> = { task: ignore, done: ignore, failed: ignore };
+  const pool = startPool(opts.workers, {
+    task: (ref, task, result) => handlers.task(ref, task, result),
+    done: (ref) => handlers.done(ref),
+    failed: (ref, permanent, message) => handlers.failed(ref, permanent, message),
+    spawned: (slot, pid) => emit({ type: "worker", slot, pid }),
+  });
   try {
-    return await execute(p, spec, root, opts, emit);
+    const sources = await openSources(spec, s3OptionsOf(spec));
+    await sources.close();
+    const planned = plan(spec, sources.grids, { lanes: opts.workers });
+    if (!planned.ok)
+      throw new RunError(`the chain cannot be planned:\n${formatIssues(planned.issues)}`, true);
+    const p = planned.value;
+    outputCogs(p); // an output that cannot be a COG fails here, before any work
+    await Promise.all(spec.outputs.map((o) => checkDestination(o.uri, s3OptionsOf(spec))));
+    await mkdir(opts.workdir, { recursive: true });
+    const root = await mkdtemp(join(opts.workdir, "imagechain-run-"));
+    emit({ type: "planned", plan: p, scratch: root });
+    try {
+      return await execute(p, root, pool, handlers, opts, emit);
+    } finally {
+      if (!opts.keepScratch) await rm(root, { recursive: true, force: true });
+    }
   } finally {
-    if (!opts.keepScratch) await rm(root, { recursive: true, force: true });
+    await pool.close();
   }
 }
 
+function ignore(): void {}
+
 async function execute(
   p: Plan,
-  spec: ImageChainSpec,
   root: string,
+  pool: WorkerPool,
+  handlers: Omit<PoolEvents, "spawned">,
   opts: RunOptions,
   emit: (e: RunEvent) => void,
 ): Promise<RunSummary> {
-  const scratch = dirScratch(root);
+  const { spec } = p;
+  const scratch = dirScratch(root, { oneArea: true });
   const total = taskCount(p.dag);
   const inbox: Stimulus[] = [];
   let wake: (() => void) | null = null;
@@ -103,36 +119,25 @@ async function execute(
   let permanentFailure: string | null = null;
   let done = 0;
 
-  const pool = await startPool(
-    opts.workers,
-    { type: "init", spec, lanes: p.lanes.count, scratch: root },
-    {
-      task(ref: BatchRef, task, result) {
-        scratchBytes += result.scratchBytes;
-        peakScratchBytes = Math.max(peakScratchBytes, scratchBytes);
-        if (result.output) outputs.push(result.output);
-        post({ type: "TasksSucceeded", batch: ref.batch, attempt: ref.attempt, tasks: [task] });
-      },
-      done: (ref) => post({ type: "BatchSucceeded", batch: ref.batch, attempt: ref.attempt }),
-      failed(ref, permanent, message) {
-        failedBatches++;
-        if (permanent) permanentFailure ??= message;
-        else emit({ type: "retry", batch: ref.batch, message });
-        const reason = permanent ? "permanent" : "error";
-        post({
-          type: "BatchFailed",
-          batch: ref.batch,
-          attempt: ref.attempt,
-          reason,
-          at: Date.now(),
-          message,
-        });
-      },
-      spawned: (slot, pid) => emit({ type: "worker", slot, pid }),
-    },
-  ).catch((e: Error & { permanent?: boolean }) => {
-    throw new RunError(e.message, e.permanent ?? false);
-  });
+  handlers.task = (ref, task, result) => {
+    scratchBytes += result.scratchBytes;
+    peakScratchBytes = Math.max(peakScratchBytes, scratchBytes);
+    if (result.output) outputs.push(result.output);
+    post({ type: "TasksSucceeded", batch: ref.batch, attempt: ref.attempt, tasks: [task] });
+  };
+  handlers.done = (ref) => post({ type: "BatchSucceeded", batch: ref.batch, attempt: ref.attempt });
+  handlers.failed = (ref, permanent, message) => {
+    failedBatches++;
+    if (permanent) permanentFailure ??= message;
+    else emit({ type: "retry", batch: ref.batch, message });
+    const reason = permanent ? "permanent" : "error";
+    post({ type: "BatchFailed", batch: ref.batch, attempt: ref.attempt, reason, at: Date.now(), message });
+  };
+  await pool
+    .init({ type: "init", spec, lanes: p.lanes.count, scratch: root, oneArea: true })
+    .catch((e: Error & { permanent?: boolean }) => {
+      throw new RunError(e.message, e.permanent ?? false);
+    });
 
   let state: ChainState = initialState(total, p.lanes.count);
   let timer: NodeJS.Timeout | undefined;
@@ -188,7 +193,6 @@ async function execute(
     }
   } finally {
     clearTimeout(timer);
-    await pool.close();
   }
 }
 

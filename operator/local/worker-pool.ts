@@ -32,19 +32,22 @@ interface Slot {
 }
 
 export interface WorkerPool {
+  /** Give every worker the chain; resolves once all are ready (rejects with the first failure). */
+  init(message: Extract<ToWorker, { type: "init" }>): Promise<void>;
   /** Run a batch on an idle worker (waiting for one to be ready). */
   run(ref: BatchRef, lane: number, tasks: readonly number[]): Promise<void>;
   idle(): number;
   close(): Promise<void>;
 }
 
-export async function startPool(
-  size: number,
-  init: Extract<ToWorker, { type: "init" }>,
-  events: PoolEvents,
-): Promise<WorkerPool> {
+/**
+ * Start the worker processes at once (they load their code while the caller plans), and give them the
+ * chain with `init`.
+ */
+export function startPool(size: number, events: PoolEvents): WorkerPool {
   const slots: Slot[] = [];
   let closing = false;
+  let init: Extract<ToWorker, { type: "init" }> | null = null;
 
   const spawn = (index: number): Slot => {
     const child = fork(WORKER_MAIN, ["serve"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -80,26 +83,21 @@ export async function startPool(
       if (closing || !slot.started) return;
       const lost = slot.running;
       slots[index] = spawn(index);
-      slots[index].child.send(init);
+      slots[index].child.send(init!);
       if (lost)
         events.failed(lost, false, `worker process ${child.pid} died (${signal ?? `exit code ${code}`})`);
     });
     return slot;
   };
 
-  for (let i = 0; i < size; i++) {
-    slots.push(spawn(i));
-    slots[i]!.child.send(init);
-  }
-  try {
-    await Promise.all(slots.map((s) => s.ready));
-  } catch (e) {
-    closing = true;
-    for (const s of slots) s.child.kill("SIGTERM");
-    throw e;
-  }
+  for (let i = 0; i < size; i++) slots.push(spawn(i));
 
   return {
+    async init(message) {
+      init = message;
+      for (const s of slots) s.child.send(message);
+      await Promise.all(slots.map((s) => s.ready));
+    },
     async run(ref, lane, tasks) {
       const slot = slots.find((s) => s.running === null);
       if (!slot) throw new Error(`no idle worker for batch ${ref.batch}`);

@@ -2,7 +2,14 @@
 import type { TaskResult } from "./context.ts";
 
 export type ToWorker =
-  | { readonly type: "init"; readonly spec: unknown; readonly lanes: number; readonly scratch: string }
+  | {
+      readonly type: "init";
+      readonly spec: unknown;
+      readonly lanes: number;
+      readonly scratch: string;
+      /** Every lane's scratch is the shared directory (one machine, one disk). */
+      readonly oneArea: boolean;
+    }
   | {
       readonly type: "batch";
       readonly batch: string;

@@ -19,8 +19,7 @@ import {
   rawKey,
   type TilePosition,
 } from "./products.ts";
-import { encodeTileFile } from "./tile-file.ts";
-import { putEncoded, readRawTile, tileWindow } from "./tiles-task.ts";
+import { putEncoded, putRaw, readRawTile, tileWindow } from "./tiles-task.ts";
 
 export async function runOverviewTask(
   ctx: WorkerContext,
@@ -58,14 +57,7 @@ export async function runOverviewTask(
   const window = tileWindow(ctx, stage.width, stage.height, pos.col, pos.row);
   const full: Block = { width: T, height: T, dataType: cog.dataType, bands };
   const block = cropBlock(full, 0, 0, window.width, window.height);
-  let scratchBytes = 0;
-  const dest = rawDestinations(plan, task, lane);
-  if (dest.lane || dest.shared) {
-    const bytes = encodeTileFile(block);
-    if (dest.lane) await ctx.scratch.put(lane, rawKey(stage.name, pos.col, pos.row), bytes);
-    if (dest.shared) await ctx.scratch.put("shared", rawKey(stage.name, pos.col, pos.row), bytes);
-    scratchBytes += bytes.length * (Number(dest.lane) + Number(dest.shared));
-  }
+  let scratchBytes = await putRaw(ctx, task, lane, rawKey(stage.name, pos.col, pos.row), block);
   for (const { output, level } of feeds) scratchBytes += await putEncoded(ctx, output, level, pos, block);
   return { scratchBytes };
 }

@@ -7,6 +7,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 export interface Scratch {
+  /** Lanes and shared scratch are one place (the local engine's one disk): a tile needs writing once. */
+  readonly oneArea: boolean;
   /** Store `bytes` under `key` in a lane's area or the shared one. */
   put(area: number | "shared", key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes under `key`, from `lane`'s area (lane -1: none) or else the shared one; null when neither has them. */
@@ -25,13 +27,20 @@ export function sharedDir(root: string): string {
   return join(root, "shared");
 }
 
-/** Scratch in local directories under `root` (the local engine; a pod's lane volume is one such directory). */
-export function dirScratch(root: string): Scratch {
+/**
+ * Scratch in local directories under `root`. With `oneArea` (the local engine: every lane's worker reads the
+ * same disk) everything goes to the shared directory; a pod keeps its lane's volume apart.
+ */
+export function dirScratch(root: string, options: { oneArea?: boolean } = {}): Scratch {
+  const oneArea = options.oneArea ?? false;
   const made = new Set<string>();
-  const areaDir = (area: number | "shared") => (area === "shared" ? sharedDir(root) : laneDir(root, area));
-  const searched = (lane: number) => (lane < 0 ? [sharedDir(root)] : [laneDir(root, lane), sharedDir(root)]);
+  const areaDir = (area: number | "shared") =>
+    area === "shared" || oneArea ? sharedDir(root) : laneDir(root, area);
+  const searched = (lane: number) =>
+    lane < 0 || oneArea ? [sharedDir(root)] : [laneDir(root, lane), sharedDir(root)];
   let sequence = 0;
   return {
+    oneArea,
     async put(area, key, bytes) {
       const path = join(areaDir(area), key);
       const dir = dirname(path);
@@ -65,7 +74,7 @@ export function dirScratch(root: string): Scratch {
     },
     async remove(lane, keys) {
       let freed = 0;
-      for (const dir of [laneDir(root, lane), sharedDir(root)]) {
+      for (const dir of searched(lane)) {
         for (const key of keys) {
           const path = join(dir, key);
           const size = await stat(path).then(

@@ -62,19 +62,26 @@ export async function runTilesTask(
   }
 
   let scratchBytes = 0;
-  const dest = rawDestinations(plan, task, lane);
   for (const layer of stage.exports) {
-    if (!dest.lane && !dest.shared) break;
-    const bytes = encodeTileFile(computed.get(layer)!);
-    if (dest.lane) await ctx.scratch.put(lane, rawKey(layer, pos.col, pos.row), bytes);
-    if (dest.shared) await ctx.scratch.put("shared", rawKey(layer, pos.col, pos.row), bytes);
-    scratchBytes += bytes.length * (Number(dest.lane) + Number(dest.shared));
+    scratchBytes += await putRaw(ctx, task, lane, rawKey(layer, pos.col, pos.row), computed.get(layer)!);
   }
   for (const { output, level } of encodedBy(plan, pos.stage)) {
     const block = computed.get(plan.spec.outputs[output]!.step)!;
     scratchBytes += await putEncoded(ctx, output, level, pos, block);
   }
   return { scratchBytes };
+}
+
+/** Write a task's raw tile where its readers will look (see rawDestinations); returns the bytes stored. */
+export async function putRaw(ctx: WorkerContext, task: number, lane: number, key: string, block: Block) {
+  const dest = rawDestinations(ctx.plan, task, lane);
+  const areas: (number | "shared")[] = [];
+  if (dest.lane && !ctx.scratch.oneArea) areas.push(lane);
+  if (dest.shared || (dest.lane && ctx.scratch.oneArea)) areas.push("shared");
+  if (areas.length === 0) return 0;
+  const bytes = encodeTileFile(block);
+  for (const area of areas) await ctx.scratch.put(area, key, bytes);
+  return bytes.length * areas.length;
 }
 
 /** Encode a pyramid tile for output `output` and put it in shared scratch, where the assembly reads it. */

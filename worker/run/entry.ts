@@ -1,0 +1,115 @@
+/**
+ * The worker's modes, one code path for both executors:
+ * - `run --chain FILE --lanes N --lane L --tasks 3,4,9-12 --scratch DIR`: one batch, then exit (a pod);
+ *   prints one JSON line per finished task; exit 0 done, 2 permanent failure (bad input), 1 transient.
+ * - `serve`: a long-lived process driven over IPC by the local executor (batch after batch).
+ */
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { formatIssues } from "../../operator/spec/issues.ts";
+import { validateSpec } from "../../operator/spec/validate.ts";
+import type { FromWorker, ToWorker } from "./protocol.ts";
+import { dirScratch } from "./scratch.ts";
+import { TaskError } from "./task-error.ts";
+import { startWorker, type Worker } from "./worker.ts";
+
+async function start(spec: unknown, lanes: number, scratch: string, oneArea: boolean): Promise<Worker> {
+  const checked = validateSpec(spec);
+  if (!checked.ok) throw new TaskError(`invalid spec:\n${formatIssues(checked.issues)}`, true);
+  return startWorker(checked.value, lanes, dirScratch(scratch, { oneArea }));
+}
+
+function failure(e: unknown): { permanent: boolean; message: string } {
+  const err = TaskError.wrap(e, "worker");
+  return { permanent: err.permanent, message: err.message };
+}
+
+/** Task ids as the scheduler's batches list them: `3,4,9-12`. */
+export function parseTaskList(text: string): number[] {
+  return text.split(",").flatMap((part) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new TaskError(`--tasks: '${part}' is not a task id or range`, true);
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  });
+}
+
+async function runOnce(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      chain: { type: "string" },
+      lanes: { type: "string" },
+      lane: { type: "string" },
+      tasks: { type: "string" },
+      scratch: { type: "string" },
+    },
+  });
+  const { chain, lanes, lane, tasks, scratch } = values;
+  if (!chain || !lanes || !lane || !tasks || !scratch)
+    throw new TaskError("usage: worker run --chain FILE --lanes N --lane L --tasks LIST --scratch DIR", true);
+  const doc = parseYaml(await readFile(chain, "utf8")) as { spec?: unknown; kind?: unknown } | null;
+  const spec = doc && typeof doc === "object" && "kind" in doc ? doc.spec : doc;
+  const worker = await start(spec, Number(lanes), scratch, false);
+  try {
+    for (const task of parseTaskList(tasks)) {
+      const result = await worker.runTask(task, Number(lane));
+      process.stdout.write(`${JSON.stringify({ task, ...result })}\n`);
+    }
+  } finally {
+    await worker.close();
+  }
+  return 0;
+}
+
+function serve(): void {
+  const send = (m: FromWorker) => process.send!(m);
+  let worker: Promise<Worker> | null = null;
+  let queue = Promise.resolve();
+  process.on("message", (m: ToWorker) => {
+    if (m.type === "init") {
+      worker = start(m.spec, m.lanes, m.scratch, m.oneArea);
+      worker.then(
+        () => send({ type: "ready" }),
+        (e: unknown) => {
+          send({ type: "init-failed", ...failure(e) });
+          process.disconnect();
+        },
+      );
+      return;
+    }
+    const ready = worker!;
+    queue = queue.then(async () => {
+      const w = await ready;
+      try {
+        for (const task of m.tasks) {
+          const result = await w.runTask(task, m.lane);
+          send({ type: "task", batch: m.batch, task, result });
+        }
+        send({ type: "batch-done", batch: m.batch });
+      } catch (e) {
+        send({ type: "batch-failed", batch: m.batch, ...failure(e) });
+      }
+    });
+  });
+  // The executor going away (crash, Ctrl-C) ends the worker too: nothing else would.
+  process.on("disconnect", () => process.exit(0));
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === "serve" && process.send) serve();
+else if (mode === "run") {
+  runOnce(rest).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      const f = failure(e);
+      process.stderr.write(`imagechain worker: ${f.message}\n`);
+      process.exitCode = f.permanent ? 2 : 1;
+    },
+  );
+} else {
+  process.stderr.write("usage: worker/main.ts run … | serve (forked by the local executor)\n");
+  process.exitCode = 2;
+}
