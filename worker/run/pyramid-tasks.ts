@@ -11,14 +11,7 @@ import { levelTags } from "../io/tiff/cog-level-tags.ts";
 import { downsample2x } from "../io/tiff/overview.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
 import { downsampling } from "./output-cog.ts";
-import {
-  encodedBy,
-  encodedKey,
-  outputLevels,
-  rawDestinations,
-  rawKey,
-  type TilePosition,
-} from "./products.ts";
+import { encodedBy, encodedKey, outputLevels, rawKey, type TilePosition } from "./products.ts";
 import { putEncoded, putRaw, readRawTile, tileWindow } from "./tiles-task.ts";
 
 export async function runOverviewTask(
