@@ -5,23 +5,17 @@ import { fillPlane, padMap } from "./border.ts";
 import { applyNodata, maskNodata } from "./nodata.ts";
 import { tapPass } from "./passes.ts";
 import { nodataSample, storeSamples } from "./samples.ts";
-import { PLANE_ACROSS, PLANE_GRADIENT_Y, PLANE_INPUT, PLANE_VALUES, workPlane } from "./scratch.ts";
-import { tileTaps, type Planes, type SeparableTaps, type TileTaps } from "./taps.ts";
+import { PLANE_GRADIENT_Y, PLANE_INPUT, PLANE_VALUES, workPlane } from "./scratch.ts";
+import { separable, tileTaps, type Planes, type TileTaps } from "./taps.ts";
 import { kernelWeights } from "./weights.ts";
-
-function separable(t: SeparableTaps, p: Planes, dst: Float64Array): void {
-  const across = workPlane(PLANE_ACROSS, p.width * p.ph);
-  tapPass(p.input, p.pw, p.width, p.ph, t.across, across);
-  tapPass(across, p.width, p.width, p.height, t.down, dst);
-}
 
 /** The kernel over the whole tile as if every pixel were valid. */
 function evaluate(t: TileTaps, p: Planes, dst: Float64Array): void {
-  if (t.kind === "separable") return separable(t, p, dst);
+  if (t.kind === "separable") return separable(t, p, p.input, dst);
   if (t.kind === "direct") return tapPass(p.input, p.pw, p.width, p.height, t.taps, dst);
   const gy = workPlane(PLANE_GRADIENT_Y, p.width * p.height);
-  separable(t.x, p, dst);
-  separable(t.y, p, gy);
+  separable(t.x, p, p.input, dst);
+  separable(t.y, p, p.input, gy);
   for (let i = 0; i < dst.length; i++) dst[i] = Math.sqrt(dst[i]! * dst[i]! + gy[i]! * gy[i]!);
 }
 

@@ -1,6 +1,13 @@
-import type { Taps } from "./passes.ts";
-import { PLANE_MASK, workPlane } from "./scratch.ts";
-import type { Planes, SeparableTaps, TileTaps } from "./taps.ts";
+import { tapPass, type Taps } from "./passes.ts";
+import {
+  PLANE_GRADIENT_Y,
+  PLANE_MASK,
+  PLANE_SUMS_X,
+  PLANE_WEIGHTS,
+  PLANE_WEIGHTS_Y,
+  workPlane,
+} from "./scratch.ts";
+import { separable, type Planes, type SeparableTaps, type TileTaps } from "./taps.ts";
 
 function isNodata(v: number, nodata: number): boolean {
   return v === nodata || (nodata !== nodata && v !== v);
@@ -64,15 +71,11 @@ function pixel(t: TileTaps, p: Planes, base: number, centre: number): number | n
   return gx === null || gy === null ? null : Math.sqrt(gx * gx + gy * gy);
 }
 
-/**
- * Apply the nodata rules where a tile's neighbourhoods hold nodata: `dst` holds the plain result,
- * right wherever the (2rx+1) x (2ry+1) neighbourhood is all valid (the rules leave such a pixel's sum
- * as it is); every other pixel is flagged when its centre is nodata, or recomputed one at a time in
- * the passes' own order, so a pixel's value never depends on whether its tile held nodata. The
- * invalid pixels of each neighbourhood are counted by column sums slid down the rows.
- */
-export function applyNodata(t: TileTaps, p: Planes, dst: Float64Array): void {
-  const { width, height, pw, rx, ry, mask, flags } = p;
+/** Output pixels whose (2rx+1) x (2ry+1) neighbourhood holds nodata, counted by column sums slid down the rows. */
+function nearNodata(p: Planes): { readonly near: Uint8Array; readonly count: number } {
+  const { width, height, pw, rx, ry, mask } = p;
+  const near = new Uint8Array(width * height);
+  let count = 0;
   const columns = new Int32Array(pw);
   for (let r = 0; r < 2 * ry; r++) for (let c = 0; c < pw; c++) columns[c]! += 1 - mask![r * pw + c]!;
   for (let y = 0; y < height; y++) {
@@ -83,15 +86,76 @@ export function applyNodata(t: TileTaps, p: Planes, dst: Float64Array): void {
     for (let x = 0; x < width; x++) {
       invalid += columns[x + 2 * rx]!;
       if (invalid > 0) {
-        const base = y * pw + x;
-        const centre = base + ry * pw + rx;
-        const v = mask![centre] === 0 ? null : pixel(t, p, base, p.input[centre]!);
-        if (v === null) flags![y * width + x] = 1;
-        else dst[y * width + x] = v;
+        near[y * width + x] = 1;
+        count++;
       }
       invalid -= columns[x]!;
     }
     const leave = y * pw;
     for (let c = 0; c < pw; c++) columns[c]! -= 1 - mask![leave + c]!;
   }
+  return { near, count };
+}
+
+/**
+ * Visit the output pixels near nodata: nodata centres are flagged; the others get `value(i, base, c)`
+ * (output index, the neighbourhood's top-left in the padded plane, the centre's value), or are flagged
+ * when it is null.
+ */
+function eachNear(
+  p: Planes,
+  near: Uint8Array,
+  dst: Float64Array,
+  value: (i: number, base: number, centre: number) => number | null,
+): void {
+  const { width, height, pw, rx, ry, mask, input, flags } = p;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (near[i] === 0) continue;
+      const base = y * pw + x;
+      const centre = base + ry * pw + rx;
+      const v = mask![centre] === 0 ? null : value(i, base, input[centre]!);
+      if (v === null) flags![i] = 1;
+      else dst[i] = v;
+    }
+  }
+}
+
+/** Whole planes of the weights of valid pixels (for the magnitude, of both gradients and their weights). */
+function wholePlanes(t: TileTaps, p: Planes, near: Uint8Array, dst: Float64Array): void {
+  const n = p.width * p.height;
+  const den = workPlane(PLANE_WEIGHTS, n);
+  if (t.kind !== "magnitude") {
+    if (t.kind === "direct") tapPass(p.mask!, p.pw, p.width, p.height, t.taps, den);
+    else separable(t, p, p.mask!, den);
+    return eachNear(p, near, dst, (i, _, c) => rule(dst[i]!, den[i]!, t.sum, t.zeroSum, c));
+  }
+  const [gx, gy, denY] = [
+    workPlane(PLANE_SUMS_X, n),
+    workPlane(PLANE_GRADIENT_Y, n),
+    workPlane(PLANE_WEIGHTS_Y, n),
+  ];
+  separable(t.x, p, p.input, gx);
+  separable(t.x, p, p.mask!, den);
+  separable(t.y, p, p.input, gy);
+  separable(t.y, p, p.mask!, denY);
+  eachNear(p, near, dst, (i, _, c) => {
+    const x = rule(gx[i]!, den[i]!, t.x.sum, t.x.zeroSum, c);
+    const y = rule(gy[i]!, denY[i]!, t.y.sum, t.y.zeroSum, c);
+    return x === null || y === null ? null : Math.sqrt(x * x + y * y);
+  });
+}
+
+/**
+ * Apply the nodata rules where a tile's neighbourhoods hold nodata. `dst` holds the plain result,
+ * right wherever the neighbourhood is all valid (the rules leave such a pixel's sum as it is); every
+ * other pixel is flagged when its centre is nodata, else recomputed with the same sums in the same
+ * order, so a pixel's value never depends on whether or how much its tile held nodata. A few such
+ * pixels are summed one at a time; past one in (2rx + 1), whole planes of weights are cheaper.
+ */
+export function applyNodata(t: TileTaps, p: Planes, dst: Float64Array): void {
+  const { near, count } = nearNodata(p);
+  if (count * (2 * p.rx + 1) > p.width * p.height) wholePlanes(t, p, near, dst);
+  else eachNear(p, near, dst, (_, base, c) => pixel(t, p, base, c));
 }

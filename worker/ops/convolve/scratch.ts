@@ -11,6 +11,9 @@ export const PLANE_MASK = 1;
 export const PLANE_ACROSS = 2;
 export const PLANE_VALUES = 3;
 export const PLANE_GRADIENT_Y = 4;
+export const PLANE_WEIGHTS = 5;
+export const PLANE_WEIGHTS_Y = 6;
+export const PLANE_SUMS_X = 7;
 
 /** The work plane `slot` with `length` samples of undefined content. */
 export function workPlane(slot: number, length: number): Float64Array {

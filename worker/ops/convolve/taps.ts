@@ -1,4 +1,5 @@
-import { tapsOf, type Taps } from "./passes.ts";
+import { tapPass, tapsOf, type Taps } from "./passes.ts";
+import { PLANE_ACROSS, workPlane } from "./scratch.ts";
 import { isZeroSum, type KernelWeights, type SeparableWeights } from "./weights.ts";
 
 /** One output tile's planes: the padded input (pw x ph, nodata zeroed), its validity mask, the output (w x h). */
@@ -60,4 +61,11 @@ export function tileTaps(w: KernelWeights, width: number, pw: number): TileTaps 
   const taps = tapsOf(w.weights, 2 * w.rx + 1, pw);
   const sum = sumOf(taps.weights);
   return { kind: "direct", taps, sum, zeroSum: isZeroSum(w.weights, sum) };
+}
+
+/** A separable kernel over the padded plane `src` (a tile's input or mask): across, then down. */
+export function separable(t: SeparableTaps, p: Planes, src: Float64Array, dst: Float64Array): void {
+  const across = workPlane(PLANE_ACROSS, p.width * p.ph);
+  tapPass(src, p.pw, p.width, p.ph, t.across, across);
+  tapPass(across, p.width, p.width, p.height, t.down, dst);
 }
