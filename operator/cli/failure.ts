@@ -14,6 +14,12 @@ export function reportFailure(e: unknown): number {
     process.stderr.write(`imagechain: ${e.message}\n`);
     return 2;
   }
+  // node:util parseArgs: an unknown option or a missing value is a bad command line.
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
+    process.stderr.write(`imagechain: ${(e as Error).message}\n`);
+    return 2;
+  }
   if (e instanceof IoError) {
     process.stderr.write(`imagechain: ${e.message}\n`);
     return e.permanent ? 2 : 1;
