@@ -71,7 +71,10 @@ function pixel(t: TileTaps, p: Planes, base: number, centre: number): number | n
   return gx === null || gy === null ? null : Math.sqrt(gx * gx + gy * gy);
 }
 
-/** Output pixels whose (2rx+1) x (2ry+1) neighbourhood holds nodata, counted by column sums slid down the rows. */
+/**
+ * Output pixels whose (2rx+1) x (2ry+1) neighbourhood holds nodata (found by column sums slid down the
+ * rows), and how many of them have a valid centre: those are the ones to compute again.
+ */
 function nearNodata(p: Planes): { readonly near: Uint8Array; readonly count: number } {
   const { width, height, pw, rx, ry, mask } = p;
   const near = new Uint8Array(width * height);
@@ -87,7 +90,7 @@ function nearNodata(p: Planes): { readonly near: Uint8Array; readonly count: num
       invalid += columns[x + 2 * rx]!;
       if (invalid > 0) {
         near[y * width + x] = 1;
-        count++;
+        count += mask![(y + ry) * pw + x + rx]!;
       }
       invalid -= columns[x]!;
     }
