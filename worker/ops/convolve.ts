@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DATA_TYPES } from "../io/raster.ts";
+import { storable } from "./bandmath/nodata.ts";
 import { convolveKernel } from "./convolve/kernel.ts";
-import { storable } from "./convolve/samples.ts";
 import { kernelRadius } from "./convolve/weights.ts";
 import { retyped, type Grid } from "./grid.ts";
 import { defineOp, type OpIssue } from "./op.ts";

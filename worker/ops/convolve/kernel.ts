@@ -1,10 +1,11 @@
 import type { Block } from "../../io/raster.ts";
 import type { ConvolveParams } from "../convolve.ts";
+import { nodataSample } from "../bandmath/nodata.ts";
 import type { Kernel, KernelInput } from "../kernel.ts";
 import { fillPlane, padMap } from "./border.ts";
 import { applyNodata, maskNodata } from "./nodata.ts";
 import { tapPass } from "./passes.ts";
-import { nodataSample, storeSamples } from "./samples.ts";
+import { storeSamples } from "./samples.ts";
 import { PLANE_GRADIENT_Y, PLANE_INPUT, PLANE_VALUES, workPlane } from "./scratch.ts";
 import { separable, tileTaps, type Planes, type TileTaps } from "./taps.ts";
 import { kernelWeights } from "./weights.ts";

@@ -1,31 +1,5 @@
 import { typedArrayFor, type DataType, type TypedArray } from "../../io/raster.ts";
-
-const INTEGER_RANGE: Readonly<Record<DataType, readonly [number, number] | null>> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-  float32: null,
-  float64: null,
-};
-
-/** Whether `value` survives being stored as `dataType` (integers: whole and in range; NaN only in floats). */
-export function storable(dataType: DataType, value: number): boolean {
-  const range = INTEGER_RANGE[dataType];
-  if (range === null) return true;
-  return Number.isInteger(value) && value >= range[0] && value <= range[1];
-}
-
-/**
- * The sample value that marks nodata in a band of `dataType`, as it reads once widened to float64
- * (a float32 band's -3.4e38 is the float32 nearest). NaN means "NaN samples"; null: no sample can match.
- */
-export function nodataSample(dataType: DataType, nodata: number | null): number | null {
-  if (nodata === null || !storable(dataType, nodata)) return null;
-  return dataType === "float32" ? Math.fround(nodata) : nodata;
-}
+import { INTEGER_RANGE } from "../bandmath/nodata.ts";
 
 /**
  * Store float64 results as `dataType`. Integers are rounded half away from zero and saturated to the
