@@ -71,6 +71,7 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
     failed: (ref, permanent, message) => handlers.failed(ref, permanent, message),
     spawned: (slot, pid) => emit({ type: "worker", slot, pid }),
   });
+  let root: string | null = null;
   try {
     const sources = await openSources(spec, s3OptionsOf(spec));
     await sources.close();
@@ -81,15 +82,13 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
     outputCogs(p); // an output that cannot be a COG fails here, before any work
     await Promise.all(spec.outputs.map((o) => checkDestination(o.uri, s3OptionsOf(spec))));
     await mkdir(opts.workdir, { recursive: true });
-    const root = await mkdtemp(join(opts.workdir, "imagechain-run-"));
+    root = await mkdtemp(join(opts.workdir, "imagechain-run-"));
     emit({ type: "planned", plan: p, scratch: root });
-    try {
-      return await execute(p, root, pool, handlers, opts, emit);
-    } finally {
-      if (!opts.keepScratch) await rm(root, { recursive: true, force: true });
-    }
+    return await execute(p, root, pool, handlers, opts, emit);
   } finally {
+    // Workers first: one still running a batch of a failed chain would write into a directory being removed.
     await pool.close();
+    if (root !== null && !opts.keepScratch) await rm(root, { recursive: true, force: true });
   }
 }
 

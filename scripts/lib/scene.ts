@@ -1,6 +1,7 @@
 /**
  * A deterministic Sentinel-2-like scene (bands B02 B03 B04 B08, UInt16 reflectance × 10 000, UTM 31N, 10 m):
- * rivers and lakes, crop parcels with their own vegetation vigour, towns, bare soil and a few soft clouds.
+ * rivers and lakes, crop parcels with their own vegetation vigour, towns, bare soil, a few soft clouds, and
+ * no data (0) beyond the swath edge in the top-left corner.
  * Every pixel is a pure function of (x, y, seed), so any tile can be generated on its own and tiles always agree.
  */
 import type { Block, Crs, GeoTransform } from "../../worker/io/raster.ts";
@@ -72,6 +73,8 @@ export function sceneBlock(spec: SceneSpec, x0: number, y0: number, width: numbe
     const y = y0 + row;
     for (let col = 0; col < width; col++) {
       const x = x0 + col;
+      // The edge of the satellite's swath crosses the top-left corner: no data there (0 in every band).
+      if (x + 0.25 * y < 0.12 * spec.width) continue;
       const terrain = fractal(x, y, 900, 3, s);
       // Rivers follow a contour of a warped noise field; lakes sit in the lowest terrain.
       const river = Math.abs(fractal(x + 3000, y, 1400, 2, s + 7) - 0.5);
