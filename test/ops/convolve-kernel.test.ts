@@ -342,6 +342,22 @@ describe("convolve kernel: nodata", () => {
     expect([...out]).toEqual([4, 4.5, NaN, 12]);
   });
 
+  it("integer input with nodata 0 (Sentinel-2 style) into the same type", () => {
+    const img = image(40, 30, "uint16", (x, y) => (x < 6 || (x === 20 && y === 15) ? 0 : 1000 + x * 10 + y), {
+      nodata: 0,
+    });
+    const params = parse({ kernel: { box: { size: 3 } }, dataType: "uint16" });
+    expect(outputGridOf(params, img).nodata).toBe(0);
+    const out = whole(params, img).bands[0]!;
+    expect(bytesOf(runTiled(params, img, 16, 8).bands[0]!)).toEqual(bytesOf(out));
+    expect(out[15 * 40 + 20]).toBe(0);
+    expect(out[10 * 40 + 3]).toBe(0);
+    // (21, 15), next to the hole at (20, 15): the mean of its 8 valid neighbours, (11025 - 1215) / 8
+    expect(out[15 * 40 + 21]).toBe(1226);
+    // (6, 10), next to the nodata columns: the mean of columns 6 and 7, rows 9 to 11
+    expect(out[10 * 40 + 6]).toBe(1075);
+  });
+
   it("a NaN that is not nodata stays NaN, near nodata or not", () => {
     const values = [1, NaN, 3, ND, 5, 6, 7];
     const img = image(7, 1, "float32", (x) => values[x]!, { nodata: ND });

@@ -34,7 +34,8 @@ function onlyInput(inputs: ReadonlyMap<string, KernelInput>): KernelInput {
  * Nodata (the input grid's; the output's is the output grid's): an output pixel whose centre is nodata
  * is nodata; otherwise nodata neighbours are left out and the remaining weights rescaled to the
  * kernel's sum, or, for zero-sum kernels (sobel, laplacian, derivative matrices), replaced by the
- * centre value (see `applyNodata`). Whether a tile holds nodata changes the work, never a pixel.
+ * centre value (see `applyNodata`); a constant border equal to nodata reads as nodata. Whether a
+ * tile holds nodata changes the work, never a pixel.
  */
 export const convolveKernel: Kernel<ConvolveParams> = (params, inputs, output): Block => {
   const input = onlyInput(inputs);

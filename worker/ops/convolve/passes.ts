@@ -3,7 +3,7 @@
  * a fixed tap order (left to right, then top to bottom; taps whose weight is zero are skipped), so its
  * value depends only on its neighbourhood, never on the tile it was computed in. Loops run row by row
  * and tap by tap over contiguous runs: no allocation, no branches in the innermost loop. Every pass
- * writes all of `dst` (its first tap assigns), so `dst` may hold anything before.
+ * zeroes each row of `dst` before summing into it, so `dst` may hold anything before.
  */
 
 /**
