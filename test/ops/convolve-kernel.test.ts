@@ -424,4 +424,17 @@ describe("convolve kernel: the runner's contract", () => {
       );
     }
   });
+
+  it("a block that does not cover the halo is an error naming the missing column", () => {
+    const img = image(40, 40, "float32", noise(12));
+    const params = parse({ kernel: { gaussian: { sigma: 1.5 } } });
+    const window = { x: 0, y: 0, width: 20, height: 20 }; // radius 5 needs columns up to 24
+    const block = { width: 20, height: 20, dataType: "float32" as const, bands: [new Float32Array(400)] };
+    const call = () =>
+      convolve.kernel!(params, new Map([["im", { block, window, grid: img.grid }]]), {
+        window: { x: 0, y: 0, width: 20, height: 20 },
+        grid: outputGridOf(params, img),
+      });
+    expect(call).toThrow("input column 20 (read for 20) is outside the block's columns [0, 20)");
+  });
 });

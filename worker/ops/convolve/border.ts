@@ -35,13 +35,21 @@ export interface PadMap {
   readonly insideLength: number;
 }
 
-function axisMap(start: number, length: number, n: number, from: number, available: number, border: Border) {
+function axisMap(
+  axis: "column" | "row",
+  start: number,
+  length: number,
+  n: number,
+  from: number,
+  available: number,
+  border: Border,
+) {
   const map = new Int32Array(length);
   for (let p = 0; p < length; p++) {
     const i = borderIndex(start + p, n, border);
     if (i >= 0 && (i < from || i >= from + available)) {
       throw new RangeError(
-        `convolve: pixel ${i} (for ${start + p}) is outside the input block [${from}, ${from + available})`,
+        `convolve: input ${axis} ${i} (read for ${start + p}) is outside the block's ${axis}s [${from}, ${from + available})`,
       );
     }
     map[p] = i < 0 ? -1 : i - from;
@@ -67,8 +75,8 @@ export function padMap(
   const inside = Math.max(0, -start);
   const insideEnd = Math.max(inside, Math.min(out.width + 2 * rx, imageWidth - start));
   return {
-    cols: axisMap(start, out.width + 2 * rx, imageWidth, block.x, block.width, border),
-    rows: axisMap(out.y - ry, out.height + 2 * ry, imageHeight, block.y, block.height, border),
+    cols: axisMap("column", start, out.width + 2 * rx, imageWidth, block.x, block.width, border),
+    rows: axisMap("row", out.y - ry, out.height + 2 * ry, imageHeight, block.y, block.height, border),
     constant: typeof border === "object" ? border.constant : 0,
     inside,
     insideLength: insideEnd - inside,
