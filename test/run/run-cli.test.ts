@@ -95,6 +95,22 @@ describe("imagechain run", () => {
     expect(await leftIn(r.work)).toEqual([]);
   });
 
+  it("deletes every intermediate tile as its consumers finish: a kept scratch directory ends empty of tiles", async () => {
+    const out = join(scene.dir, "kept.tif");
+    const file = await writeChain(scene.dir, "kept.yaml", ndviChain(scene.uri, pathToFileURL(out).href));
+    const work = join(scene.dir, "work-kept");
+    await mkdir(work);
+    const r = await imagechain(["run", file, "--workers", "2", "--workdir", work, "--keep-scratch"]);
+    expect(r.code, r.stderr).toBe(0);
+    const kept = /scratch kept in (.+)/.exec(r.stdout)![1]!;
+    expect(kept.startsWith(work)).toBe(true);
+    const files = (await leftIn(kept)).filter((f) => /\.(tile|enc)$/.test(f));
+    expect(files).toEqual([]);
+    const peak = Number(/peak scratch ([\d.]+) MiB/.exec(r.stdout)![1]);
+    expect(peak).toBeGreaterThan(0);
+    expect((await readFile(out)).equals(await readFile(join(scene.dir, "w2.tif")))).toBe(true);
+  });
+
   it("writes the same bytes with 1, 2 and 3 workers", async () => {
     const runs = await Promise.all([run("w1", 1), run("w3", 3)]);
     const bytes = await Promise.all(
