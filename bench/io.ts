@@ -1,9 +1,10 @@
 /**
  * `npm run bench:io`: decode a generated 4096² 4-band UInt16 deflate COG (tiles 512) and write it back as a COG.
  * Prints read and write throughput, the whole `imagechain cog` conversion against `gdal_translate -of COG` on the
- * same file in the same run (median of 3): wall and CPU time, their ratios and peak RSS.
+ * same file in the same run (median of 3): wall and CPU time, their ratios, peak RSS and the output sizes
+ * (imagechain's default deflate level against GDAL's default, DEFLATE with ZLEVEL 6).
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -97,17 +98,17 @@ console.log(
 console.log(
   `  write (encode + overviews)   ${med(writes).toFixed(2)} s   ${(mpx / med(writes)).toFixed(1)} Mpx/s`,
 );
-const describe = (m: Measured) =>
+const describe = (m: Measured, file: string) =>
   `${m.seconds.toFixed(2)} s   ${(mpx / m.seconds).toFixed(1)} Mpx/s   CPU ${m.cpuSeconds?.toFixed(2) ?? "n/a"} s   ` +
-  `peak RSS ${m.peakRssMiB?.toFixed(0) ?? "n/a"} MiB`;
-console.log(`  imagechain cog (read+write)  ${describe(convert)}`);
+  `peak RSS ${m.peakRssMiB?.toFixed(0) ?? "n/a"} MiB   ${(statSync(file).size / 1e6).toFixed(2)} MB`;
+console.log(`  imagechain cog (read+write)  ${describe(convert, ours)}`);
 if (onPath("gdal_translate")) {
   const gdalOut = join(dir, "gdal.tif");
   const gdal = repeat(RUNS, () => {
     rmSync(gdalOut, { force: true });
     return measureCommand("gdal_translate", gdalCogArgs(input, gdalOut, TILE));
   });
-  console.log(`  gdal_translate -of COG       ${describe(gdal)}`);
+  console.log(`  gdal_translate -of COG       ${describe(gdal, gdalOut)}`);
   const cpuRatio =
     convert.cpuSeconds && gdal.cpuSeconds
       ? `, CPU ${(convert.cpuSeconds / gdal.cpuSeconds).toFixed(2)}x`
