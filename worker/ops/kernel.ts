@@ -1,4 +1,4 @@
-import type { Block, Window } from "../io/raster.ts";
+import type { Block, DataType, TypedArray, Window } from "../io/raster.ts";
 import type { Grid } from "./grid.ts";
 
 /** One input of a kernel call: the pixels of `window` (the op's footprint of the output tile, clipped to the input). */
@@ -14,6 +14,11 @@ export interface KernelInput {
 export interface KernelOutput {
   readonly window: Window;
   readonly grid: Grid;
+  /**
+   * Where the output's arrays come from (default: new ones). A worker passes its pool, so that tiles of a few
+   * megabytes are recycled instead of driving the garbage collector. Contents are undefined: write them all.
+   */
+  readonly allocate?: (dataType: DataType, length: number) => TypedArray;
 }
 
 /**

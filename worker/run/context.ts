@@ -3,6 +3,7 @@ import type { Step } from "../../operator/spec/schema.ts";
 import type { S3Options } from "../io/s3.ts";
 import type { ResolvedCogSpec } from "../io/tiff/cog-spec.ts";
 import type { RasterReader } from "../io/tiff/reader.ts";
+import type { ArrayPool } from "./array-pool.ts";
 import type { Scratch } from "./scratch.ts";
 
 /** What a worker holds for the whole of its life: the plan, open sources, scratch, the output COG specs. */
@@ -13,6 +14,7 @@ export interface WorkerContext {
   readonly scratch: Scratch;
   readonly cogs: readonly ResolvedCogSpec[];
   readonly s3: S3Options;
+  readonly pool: ArrayPool;
 }
 
 /** What one task did: the bytes it left in scratch, and for an assembly the output it wrote. */

@@ -3,20 +3,28 @@
  * Writes are atomic (a temporary name, then a rename), so a worker killed mid-write never leaves a
  * tile that looks whole; reads look in the reader's lane first, then in shared scratch.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 export interface Scratch {
   /** Lanes and shared scratch are one place (the local engine's one disk): a tile needs writing once. */
   readonly oneArea: boolean;
-  /** Store `bytes` under `key` in a lane's area or the shared one. */
-  put(area: number | "shared", key: string, bytes: Uint8Array): Promise<void>;
+  /** Store the concatenation of `chunks` under `key` in a lane's area or the shared one. */
+  put(area: number | "shared", key: string, chunks: readonly Uint8Array[]): Promise<void>;
   /** The bytes under `key`, from `lane`'s area (lane -1: none) or else the shared one; null when neither has them. */
   get(key: string, lane: number): Promise<Uint8Array | null>;
+  /** Byte ranges of `key` (lane first, then shared), for reading part of a tile; null when neither has it. */
+  open(key: string, lane: number): Promise<ScratchFile | null>;
   /** The size of what `get` would return; throws when neither area has `key`. */
   size(key: string, lane: number): Promise<number>;
   /** Delete `keys` from a lane's area and the shared one; resolves to the bytes freed. */
   remove(lane: number, keys: readonly string[]): Promise<number>;
+}
+
+export interface ScratchFile {
+  /** Fill `into` from `position`; throws if the file ends first. */
+  read(into: Uint8Array, position: number): Promise<void>;
+  close(): Promise<void>;
 }
 
 export function laneDir(root: string, lane: number): string {
@@ -41,7 +49,7 @@ export function dirScratch(root: string, options: { oneArea?: boolean } = {}): S
   let sequence = 0;
   return {
     oneArea,
-    async put(area, key, bytes) {
+    async put(area, key, chunks) {
       const path = join(areaDir(area), key);
       const dir = dirname(path);
       if (!made.has(dir)) {
@@ -49,13 +57,39 @@ export function dirScratch(root: string, options: { oneArea?: boolean } = {}): S
         made.add(dir);
       }
       const part = `${path}.${process.pid}-${sequence++}.part`;
-      await writeFile(part, bytes);
+      const fh = await open(part, "w");
+      try {
+        await fh.writev(chunks as Uint8Array[]);
+      } finally {
+        await fh.close();
+      }
       await rename(part, path);
     },
     async get(key, lane) {
       for (const dir of searched(lane)) {
         try {
           return await readFile(join(dir, key));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
+      }
+      return null;
+    },
+    async open(key, lane) {
+      for (const dir of searched(lane)) {
+        try {
+          const fh = await open(join(dir, key), "r");
+          return {
+            async read(into, position) {
+              let done = 0;
+              while (done < into.length) {
+                const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
+                if (bytesRead === 0) throw new Error(`scratch tile ${key} ends at ${position + done}`);
+                done += bytesRead;
+              }
+            },
+            close: () => fh.close(),
+          };
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
         }

@@ -7,6 +7,7 @@ import { plan } from "../../operator/plan/plan.ts";
 import { formatIssues } from "../../operator/spec/issues.ts";
 import type { ImageChainSpec } from "../../operator/spec/schema.ts";
 import { opOf } from "../ops/registry.ts";
+import { ArrayPool } from "./array-pool.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
 import { outputCogs } from "./output-cog.ts";
 import { positionOf } from "./products.ts";
@@ -46,6 +47,7 @@ export async function startWorker(spec: ImageChainSpec, lanes: number, scratch: 
       scratch,
       cogs: outputCogs(planned.value),
       s3,
+      pool: new ArrayPool(),
     };
     return {
       context,

@@ -64,7 +64,7 @@ export const bandmathKernel: Kernel<BandmathParams> = (params, inputs, output) =
       strides.push(input.block.width);
       nd.push(samples.get(alias)!);
     }
-    const out = typedArrayFor(grid.dataType, w.width * w.height);
+    const out = (output.allocate ?? typedArrayFor)(grid.dataType, w.width * w.height);
     loop(w.width, w.height, out, 0, w.width, arrays, offsets, strides, nd, nodata ?? 0);
     return out;
   });

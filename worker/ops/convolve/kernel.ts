@@ -58,7 +58,7 @@ export const convolveKernel: Kernel<ConvolveParams> = (params, inputs, output): 
     const planes = { width, height, pw, ph, rx, ry, input: plane, mask, flags };
     evaluate(taps, planes, values);
     if (mask !== null) applyNodata(taps, planes, values);
-    return storeSamples(values, flags, output.grid.dataType, output.grid.nodata);
+    return storeSamples(values, flags, output.grid.dataType, output.grid.nodata, output.allocate);
   });
   return { width, height, dataType: output.grid.dataType, bands };
 };

@@ -11,8 +11,9 @@ export function storeSamples(
   flags: Uint8Array | null,
   dataType: DataType,
   nodata: number | null,
+  allocate: (dataType: DataType, length: number) => TypedArray = typedArrayFor,
 ): TypedArray {
-  const out = typedArrayFor(dataType, values.length);
+  const out = allocate(dataType, values.length);
   const range = INTEGER_RANGE[dataType];
   if (range === null) {
     out.set(values);
