@@ -59,34 +59,59 @@ export function rawLayers(plan: Plan, stage: number): readonly string[] {
   return s.kind === "overview" ? [s.name] : s.exports;
 }
 
+/** Where a product of a task goes: its lane's area, shared scratch, both or nowhere. */
+export interface Destinations {
+  readonly lane: boolean;
+  readonly shared: boolean;
+}
+
 /**
- * Where a task run by a pod of `runLane` puts its raw tiles. A task taken from another lane writes to
+ * Where a task run by a pod of `runLane` puts a product that consumers of the given kinds read (raw tiles
+ * for tile tasks; half-resolution quarters for overview tasks). A task taken from another lane writes to
  * shared scratch only (its own lane's volume is on another node); otherwise the lane's volume when a
  * same-lane task reads it, and shared scratch when another lane, a reduction or a retry elsewhere may
- * (the scheduler lets a task run away from its lane when its inputs are shared). Tiles read by nothing
- * but an assembly are not kept raw: the assembly reads the encoded tiles.
+ * (the scheduler lets a task run away from its lane when its inputs are shared). A product no consumer
+ * reads is not written: the assembly, for one, reads the encoded tiles.
  */
-export function rawDestinations(
+export function destinations(
   plan: Plan,
   task: number,
   runLane: number,
-): { lane: boolean; shared: boolean } {
+  readers: "tiles" | "overview",
+): Destinations {
   const { laneOf, shared, local } = plan.lanes;
   const { consumerStart, consumers } = plan.dag;
-  let readByTiles = false;
+  let read = false;
   for (let e = consumerStart[task]!; e < consumerStart[task + 1]!; e++) {
-    if (plan.stages[stageOfTask(plan.dag, consumers[e]!)]!.kind !== "assemble") readByTiles = true;
+    const kind = plan.stages[stageOfTask(plan.dag, consumers[e]!)]!.kind;
+    if (readers === "overview" ? kind === "overview" : kind !== "overview" && kind !== "assemble")
+      read = true;
   }
-  if (!readByTiles) return { lane: false, shared: false };
+  if (!read) return { lane: false, shared: false };
   if (laneOf[task] !== runLane) return { lane: false, shared: true };
   return { lane: local[task] === 1, shared: shared[task] === 1 };
+}
+
+/** The half-resolution quarter of a pyramid tile, which the overview tile above it is made from. */
+export function quarterKey(layer: string, col: number, row: number): string {
+  return `${layer}/${col}_${row}.q`;
+}
+
+/** The layer a stage's pyramid tiles belong to (the output step at full resolution, else the level's stage). */
+export function pyramidLayer(plan: Plan, stage: number): string | null {
+  const feeds = encodedBy(plan, stage);
+  if (feeds.length === 0) return null;
+  const s = plan.stages[stage]!;
+  return s.kind === "overview" ? s.name : plan.spec.outputs[feeds[0]!.output]!.step;
 }
 
 /** Every scratch key a task may have written (for deletion: absent ones are ignored). */
 export function keysOf(plan: Plan, task: number): string[] {
   const { stage, col, row } = positionOf(plan, task);
+  const pyramid = pyramidLayer(plan, stage);
   return [
     ...rawLayers(plan, stage).map((layer) => rawKey(layer, col, row)),
+    ...(pyramid === null ? [] : [quarterKey(pyramid, col, row)]),
     ...encodedBy(plan, stage).map((e) => encodedKey(e.output, e.level, col, row)),
   ];
 }

@@ -1,18 +1,25 @@
 /**
- * Overview and assembly tasks. An overview tile is made from the (up to) four tiles below it, each
- * reduced to a quarter with the writer's own kernel, so the pyramid is the one `imagechain cog` builds;
- * the assembly streams the encoded tiles of every level into the COG, without decoding any.
+ * Overview and assembly tasks. An overview tile is put together from the quarters of the (up to) four tiles
+ * below it, each reduced by the task that made it with the writer's own kernel, so the pyramid is the one
+ * `imagechain cog` builds; the assembly streams the encoded tiles of every level into the COG, without
+ * decoding any.
  */
 import { cropBlock, type Block, type TypedArray } from "../io/raster.ts";
 import { openSink } from "../io/sink/open.ts";
 import { assembleCog } from "../io/tiff/cog-assemble.ts";
 import { layoutCog } from "../io/tiff/cog-layout.ts";
 import { levelTags } from "../io/tiff/cog-level-tags.ts";
-import { downsample2x } from "../io/tiff/overview.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
-import { downsampling } from "./output-cog.ts";
-import { encodedBy, encodedKey, outputLevels, rawKey, type TilePosition } from "./products.ts";
-import { putEncoded, putRaw, readLayer, tileWindow } from "./tiles-task.ts";
+import {
+  encodedBy,
+  encodedKey,
+  outputLevels,
+  pyramidLayer,
+  quarterKey,
+  type TilePosition,
+} from "./products.ts";
+import { putProducts } from "./put-products.ts";
+import { readPart, tileWindow } from "./tiles-task.ts";
 
 export async function runOverviewTask(
   ctx: WorkerContext,
@@ -22,19 +29,11 @@ export async function runOverviewTask(
 ): Promise<TaskResult> {
   const { plan } = ctx;
   const stage = plan.stages[pos.stage]!;
-  const feeds = encodedBy(plan, pos.stage);
-  const cog = ctx.cogs[feeds[0]!.output]!;
+  const cog = ctx.cogs[encodedBy(plan, pos.stage)[0]!.output]!;
   const below = plan.stages[stage.deps[0]!.stage]!;
-  const belowLayer = below.kind === "overview" ? below.name : plan.spec.outputs[feeds[0]!.output]!.step;
-  const belowGrid = {
-    width: below.width,
-    height: below.height,
-    bands: cog.bandCount,
-    dataType: cog.dataType,
-  };
+  const belowLayer = pyramidLayer(plan, stage.deps[0]!.stage)!;
   const T = cog.tileSize;
   const half = T / 2;
-  const kernel = downsampling(cog);
   const used: TypedArray[] = [];
   try {
     const bands = Array.from({ length: cog.bandCount }, () => {
@@ -42,29 +41,23 @@ export async function runOverviewTask(
       used.push(band);
       return band;
     });
-    const quarter = ctx.pool.take(cog.dataType, half * half);
-    used.push(quarter);
+    const full: Block = { width: T, height: T, dataType: cog.dataType, bands };
+    const quarter = { x: 0, y: 0, width: half, height: half };
+    const reads: Promise<void>[] = [];
     for (let dy = 0; dy < 2; dy++) {
       for (let dx = 0; dx < 2; dx++) {
         const col = 2 * pos.col + dx;
         const row = 2 * pos.row + dy;
         if (col >= below.cols || row >= below.rows) continue;
-        const region = tileWindow(ctx, below.width, below.height, col, row);
-        const child = await readLayer(ctx, belowLayer, region, lane, used, belowGrid);
-        child.bands.forEach((band, b) => {
-          downsample2x(band, child.width, child.width, child.height, quarter, half, kernel);
-          for (let y = 0; y < half; y++) {
-            bands[b]!.set(quarter.subarray(y * half, (y + 1) * half), (dy * half + y) * T + dx * half);
-          }
-        });
+        const key = quarterKey(belowLayer, col, row);
+        reads.push(readPart(ctx, key, lane, quarter, quarter, full, dx * half, dy * half));
       }
     }
+    await Promise.all(reads);
     const window = tileWindow(ctx, stage.width, stage.height, pos.col, pos.row);
-    const full: Block = { width: T, height: T, dataType: cog.dataType, bands };
     const whole = window.width === T && window.height === T;
     const block = whole ? full : cropBlock(full, 0, 0, window.width, window.height);
-    let scratchBytes = await putRaw(ctx, task, lane, rawKey(stage.name, pos.col, pos.row), block);
-    for (const { output, level } of feeds) scratchBytes += await putEncoded(ctx, output, level, pos, block);
+    const scratchBytes = await putProducts(ctx, task, lane, pos, new Map([[stage.name, block]]));
     return { scratchBytes };
   } finally {
     ctx.pool.give(used);

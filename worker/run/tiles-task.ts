@@ -4,15 +4,13 @@
  * steps' tiles written raw where their readers look, and encoded once for every output they feed.
  */
 import type { Block, TypedArray, Window } from "../io/raster.ts";
-import { bytesPerSample } from "../io/raster.ts";
-import { encodeTile } from "../io/tiff/encode/tile-encoder.ts";
 import { footprintRegion } from "../ops/footprint.ts";
 import type { KernelInput } from "../ops/kernel.ts";
 import { opOf } from "../ops/registry.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
-import { tileEncoding } from "./output-cog.ts";
-import { encodedBy, encodedKey, rawDestinations, rawKey, type TilePosition } from "./products.ts";
-import { readTilePart, tileFileBytes, tileFileChunks } from "./tile-file.ts";
+import { putProducts } from "./put-products.ts";
+import { rawKey, type TilePosition } from "./products.ts";
+import { readTilePart } from "./tile-file.ts";
 
 export function tileWindow(
   ctx: WorkerContext,
@@ -68,14 +66,8 @@ export async function runTilesTask(
       used.push(...out.bands);
     }
 
-    let scratchBytes = 0;
-    for (const layer of stage.exports) {
-      scratchBytes += await putRaw(ctx, task, lane, rawKey(layer, pos.col, pos.row), computed.get(layer)!);
-    }
-    for (const { output, level } of encodedBy(plan, pos.stage)) {
-      const block = computed.get(plan.spec.outputs[output]!.step)!;
-      scratchBytes += await putEncoded(ctx, output, level, pos, block);
-    }
+    const exported = new Map(stage.exports.map((layer) => [layer, computed.get(layer)!]));
+    const scratchBytes = await putProducts(ctx, task, lane, pos, exported);
     return { scratchBytes };
   } finally {
     ctx.pool.give(used);
@@ -93,45 +85,6 @@ function pooledBands(
   );
   used.push(...bands);
   return bands;
-}
-
-/** Write a task's raw tile where its readers will look (see rawDestinations); returns the bytes stored. */
-export async function putRaw(
-  ctx: WorkerContext,
-  task: number,
-  lane: number,
-  key: string,
-  block: Block,
-): Promise<number> {
-  const dest = rawDestinations(ctx.plan, task, lane);
-  const areas: (number | "shared")[] = [];
-  if (dest.lane && !ctx.scratch.oneArea) areas.push(lane);
-  if (dest.shared || (dest.lane && ctx.scratch.oneArea)) areas.push("shared");
-  const chunks = tileFileChunks(block);
-  for (const area of areas) await ctx.scratch.put(area, key, chunks);
-  return tileFileBytes(block) * areas.length;
-}
-
-/** Encode a pyramid tile for output `output` and put it in shared scratch, where the assembly reads it. */
-export async function putEncoded(
-  ctx: WorkerContext,
-  output: number,
-  level: number,
-  pos: TilePosition,
-  block: Block,
-): Promise<number> {
-  const enc = tileEncoding(ctx.cogs[output]!);
-  const buffer = ctx.pool.bytes(
-    enc.tileSize * enc.tileSize * enc.samplesPerPixel * bytesPerSample(enc.dataType),
-  );
-  try {
-    const tile = { bands: block.bands, stride: block.width, width: block.width, height: block.height };
-    const encoded = await encodeTile(tile, enc, buffer);
-    await ctx.scratch.put("shared", encodedKey(output, level, pos.col, pos.row), [encoded]);
-    return encoded.length;
-  } finally {
-    ctx.pool.give([buffer]);
-  }
 }
 
 /**
@@ -175,7 +128,7 @@ export async function readLayer(
   return block;
 }
 
-async function readPart(
+export async function readPart(
   ctx: WorkerContext,
   key: string,
   lane: number,
