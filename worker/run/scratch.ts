@@ -65,46 +65,26 @@ export function dirScratch(root: string, options: { oneArea?: boolean } = {}): S
       }
       await rename(part, path);
     },
-    async get(key, lane) {
-      for (const dir of searched(lane)) {
-        try {
-          return await readFile(join(dir, key));
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-        }
-      }
-      return null;
-    },
+    get: (key, lane) => first(searched(lane), (dir) => readFile(join(dir, key))),
     async open(key, lane) {
-      for (const dir of searched(lane)) {
-        try {
-          const fh = await open(join(dir, key), "r");
-          return {
-            async read(into, position) {
-              let done = 0;
-              while (done < into.length) {
-                const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
-                if (bytesRead === 0) throw new Error(`scratch tile ${key} ends at ${position + done}`);
-                done += bytesRead;
-              }
-            },
-            close: () => fh.close(),
-          };
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-        }
-      }
-      return null;
+      const fh = await first(searched(lane), (dir) => open(join(dir, key), "r"));
+      if (fh === null) return null;
+      return {
+        async read(into, position) {
+          let done = 0;
+          while (done < into.length) {
+            const { bytesRead } = await fh.read(into, done, into.length - done, position + done);
+            if (bytesRead === 0) throw new Error(`scratch tile ${key} ends at ${position + done}`);
+            done += bytesRead;
+          }
+        },
+        close: () => fh.close(),
+      };
     },
     async size(key, lane) {
-      for (const dir of searched(lane)) {
-        try {
-          return (await stat(join(dir, key))).size;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-        }
-      }
-      throw new Error(`scratch tile ${key} is missing`);
+      const found = await first(searched(lane), async (dir) => (await stat(join(dir, key))).size);
+      if (found === null) throw new Error(`scratch tile ${key} is missing`);
+      return found;
     },
     async remove(lane, keys) {
       let freed = 0;
@@ -123,4 +103,16 @@ export function dirScratch(root: string, options: { oneArea?: boolean } = {}): S
       return freed;
     },
   };
+}
+
+/** The result of `attempt` on the first directory where the file exists; null when none has it. */
+async function first<T>(dirs: readonly string[], attempt: (dir: string) => Promise<T>): Promise<T | null> {
+  for (const dir of dirs) {
+    try {
+      return await attempt(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  return null;
 }
