@@ -6,7 +6,9 @@
  * (errors, evictions, node losses that take the lane's volume with them). The scheduler is the real
  * one: schedule() decides, observe() records, a 1 s quantum batches the completions between calls.
  * Prints makespan ÷ lower bound, cross-node share of intermediate reads, peak scratch per node and pods
- * started per tile.
+ * started per tile; then where node time went before the last tile (busy, or idle: waiting for a pod, for
+ * a pod to start, for a lost node's replacement, or done while others still work) and the critical chain
+ * back from the last tile: the answer to "what held up the end?".
  */
 import { parseArgs } from "node:util";
 import { plan as planChain, type Plan } from "../operator/plan/plan.ts";
@@ -117,6 +119,21 @@ interface Pod {
   readonly fate: FailureReason | null;
   reported: number;
 }
+/** A pod's stay on its node's CPU, for the profile: created, computing from `start` to `end`. */
+interface Span {
+  readonly lane: number;
+  readonly batch: string;
+  readonly attempt: number;
+  readonly size: number;
+  readonly created: number;
+  readonly start: number;
+  end: number; // cut short when the node is lost
+}
+const spans = new Map<string, Span>(); // by batch id and attempt
+const replacing: { lane: number; from: number; to: number }[] = [];
+let remoteSeconds = 0;
+const doneAt = new Float64Array(n);
+const doneBy: (Span | undefined)[] = new Array<Span | undefined>(n);
 /**
  * Pods at once, per node on average (parallelism = SLOTS x nodes): the next batch's pod is scheduled and
  * started while the current one computes, so pod start latency overlaps work; compute is serial on a
@@ -148,15 +165,20 @@ function startPod(batch: string, lane: number, attempt: number, tasks: readonly 
         ? "evicted"
         : "node-lost";
   for (const t of tasks) madeOn[t] = lane;
-  let time = Math.max(now + COST.podStart, cpuFreeAt[lane]!);
+  const start = Math.max(now + COST.podStart, cpuFreeAt[lane]!);
+  let time = start;
   const times = new Float64Array(finished);
   for (let i = 0; i < finished; i++) {
     const t = tasks[i]!;
-    time += cost[t]! + (assembling[t] ? 0 : remoteInputs(t, lane) * COST.remoteRead);
+    const reads = assembling[t] ? 0 : remoteInputs(t, lane) * COST.remoteRead;
+    remoteSeconds += reads;
+    time += cost[t]! + reads;
     times[i] = time;
   }
   // A failing pod dies part-way through its next task.
   const end = fails ? time + random() * cost[tasks[finished] ?? tasks[0]!]! : time;
+  const span = { lane, batch, attempt, size: tasks.length, created: now, start, end };
+  spans.set(`${batch}/${attempt}`, span);
   cpuFreeAt[lane] = end;
   pods.set(batch, { batch, lane, attempt, tasks, times, end, fate, reported: 0 });
   podsOn[lane]!++;
@@ -202,8 +224,12 @@ function remoteInputs(t: number, lane: number): number {
 /** Report the tasks a pod finished before `horizon`, and its end if it came. */
 function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
   const done: number[] = [];
-  while (pod.reported < pod.times.length && pod.times[pod.reported]! < horizon)
-    done.push(pod.tasks[pod.reported++]!);
+  while (pod.reported < pod.times.length && pod.times[pod.reported]! < horizon) {
+    const t = pod.tasks[pod.reported]!;
+    doneAt[t] = pod.times[pod.reported++]!;
+    doneBy[t] = spans.get(`${pod.batch}/${pod.attempt}`);
+    done.push(t);
+  }
   for (const t of done) {
     // A task taken from another lane writes to shared scratch, not to this node's volume.
     if (local[t] === 1 && laneOf[t] === pod.lane && ++held[pod.lane]! > peakHeld) peakHeld = held[pod.lane]!;
@@ -240,6 +266,8 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
     for (const other of [...pods.values()].filter((o) => o.lane === pod.lane)) {
       pods.delete(other.batch);
       podsOn[pod.lane]!--;
+      const span = spans.get(`${other.batch}/${other.attempt}`)!;
+      span.end = Math.max(span.start, Math.min(span.end, now));
       const at = now * 1000;
       stimuli.push({
         type: "BatchFailed",
@@ -255,6 +283,7 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
     for (let l = 0; l < nodes; l++) focus.add(l);
     held[pod.lane] = 0;
     cpuFreeAt[pod.lane] = now + COST.nodeReplace;
+    replacing.push({ lane: pod.lane, from: now, to: now + COST.nodeReplace });
   }
 }
 
@@ -333,3 +362,53 @@ row(
 row("peak scratch per node", `${peakHeld} tiles`);
 row("pods started per tile", `${(podCount / n).toFixed(4)} (${podCount} pods)`);
 row("scheduler calls / wall time", `${calls} / ${seconds.toFixed(1)} s`);
+
+// Where node time went until the last tile other than the assembly's (which runs alone after it).
+let last = -1;
+for (let t = 0; t < n; t++) if (!assembling[t] && (last < 0 || doneAt[t]! > doneAt[last]!)) last = t;
+const until = doneAt[last]!;
+const byNode: Span[][] = Array.from({ length: nodes }, () => []);
+for (const s of spans.values()) if (s.start < until) byNode[s.lane]!.push(s);
+const idle = { "pod start": 0, "no pod": 0, "node replacement": 0, "done, others working": 0 };
+let busy = 0;
+byNode.forEach((list, lane) => {
+  let free = COST.podStart; // the first pod start is in the bound
+  for (const s of list.sort((a, b) => a.start - b.start)) {
+    if (s.start > free) {
+      const down = replacing
+        .filter((r) => r.lane === lane)
+        .reduce((sum, r) => sum + Math.max(0, Math.min(s.start, r.to) - Math.max(free, r.from)), 0);
+      const starting = Math.min(s.start - free - down, s.start - Math.max(free, s.created));
+      idle["node replacement"] += down;
+      idle["pod start"] += Math.max(0, starting);
+      idle["no pod"] += s.start - free - down - Math.max(0, starting);
+    }
+    const end = Math.min(until, Math.max(free, s.end));
+    busy += Math.max(0, end - Math.max(free, s.start));
+    free = Math.max(free, end);
+  }
+  idle["done, others working"] += until - free;
+});
+const perNode = (seconds: number) => `${(seconds / nodes).toFixed(1)} s`;
+row(
+  "per node until the last tile",
+  `${until.toFixed(0)} s: busy ${perNode(busy)} (cross-node reads ${perNode(remoteSeconds)}); idle: ${Object.entries(
+    idle,
+  )
+    .map(([why, seconds]) => `${why} ${perNode(seconds)}`)
+    .join(", ")}`,
+);
+// The critical chain: from the last tile back through the input that was done last, down to a source tile.
+console.log("critical chain back from the last tile (ready → pod created → started → done, s):");
+for (let t = last; t >= 0;) {
+  let input = -1;
+  for (let e = depStart[t]!; e < depStart[t + 1]!; e++)
+    if (input < 0 || doneAt[deps[e]!]! > doneAt[input]!) input = deps[e]!;
+  const ready = input < 0 ? 0 : doneAt[input]!;
+  const s = doneBy[t]!;
+  const stage = p.stages[stageOf[t]!]!.name;
+  const pod = `pod ${s.batch} attempt ${s.attempt} of ${s.size} on lane ${s.lane}`;
+  const times = [ready, s.created, s.start, doneAt[t]!].map((x) => x.toFixed(1)).join(" → ");
+  console.log(`  ${stage} tile of lane ${laneOf[t]}: ${times}  ${pod}`);
+  t = input;
+}
