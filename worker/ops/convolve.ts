@@ -76,6 +76,8 @@ const params = z.strictObject({
   nodata: z.number().optional(),
 });
 export type ConvolveParams = z.infer<typeof params>;
+/** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
+export { params as convolveParams };
 
 /**
  * The output grid: the input's lattice as `dataType`, with nodata `params.nodata`, else the input's

@@ -12,6 +12,8 @@ const params = z.strictObject({
   nodata: z.number().optional(),
 });
 export type MosaicParams = z.infer<typeof params>;
+/** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
+export { params as mosaicParams };
 
 /** The union of the inputs' extents (or `bounds`) at the first input's resolution (or `resolution`). */
 function outputGrid(p: MosaicParams, inputs: ReadonlyMap<string, Grid>): Grid | OpIssue {

@@ -13,6 +13,8 @@ const params = z.strictObject({
   maxError: z.number().positive().default(0.125),
 });
 export type OrthoParams = z.infer<typeof params>;
+/** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
+export { params as orthoParams };
 
 /**
  * The output grid is `bounds` at `resolution`; without bounds, the input's extent snapped outwards to

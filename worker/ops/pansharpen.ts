@@ -10,6 +10,8 @@ const params = z.strictObject({
   nodata: z.number().optional(),
 });
 export type PansharpenParams = z.infer<typeof params>;
+/** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
+export { params as pansharpenParams };
 
 /** MS bands resampled onto the PAN lattice: the output has the PAN grid and the MS bands and type. */
 export const pansharpen = defineOp<PansharpenParams>({

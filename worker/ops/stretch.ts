@@ -13,6 +13,8 @@ const params = z
   })
   .refine((p) => p.low < p.high, { path: ["high"], message: "high must be above low" });
 export type StretchParams = z.infer<typeof params>;
+/** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
+export { params as stretchParams };
 
 /** Needs global statistics: per-tile histograms (partials), reduced once, then applied per tile. */
 export const stretch = defineOp<StretchParams>({
