@@ -110,7 +110,7 @@ export class Flow {
 }
 
 /** One chain from several: their outputs in order, their settings merged (later ones win). */
-export function flow(...parts: readonly Flow[]): Flow {
+export function flow(...parts: Flow[]): Flow {
   return new Flow(
     parts.flatMap((p) => p.outputs),
     Object.assign({}, ...parts.map((p) => p.settings)) as ChainSettings,
