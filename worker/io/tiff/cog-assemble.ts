@@ -11,7 +11,7 @@ import type { CogLayout } from "./cog-layout.ts";
  */
 export type TileReader = (level: number, index: number, into: Uint8Array) => Promise<Uint8Array>;
 
-const CHUNK_BYTES = 4 << 20;
+const CHUNK_BYTES = 8 << 20;
 const READ_AHEAD = 8;
 
 interface PlacedTile {
@@ -75,8 +75,8 @@ function frameInto(frame: Uint8Array, data: Uint8Array): void {
 }
 
 /**
- * Tiles are read (a few at a time) straight into one of two chunk buffers, framed there, and the
- * chunk written while the next one fills: no per-tile framing copies, no concatenation.
+ * Tiles are read (up to READ_AHEAD at a time) straight into one of two chunk buffers, framed there,
+ * and the chunk written while the next one fills: no per-tile framing copies, no concatenation.
  */
 export async function assembleCog(layout: CogLayout, readTile: TileReader, sink: ByteSink): Promise<void> {
   const tiles = placeTiles(layout);
