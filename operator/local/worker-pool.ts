@@ -120,8 +120,14 @@ export function startPool(size: number, events: PoolEvents): WorkerPool {
           (s) =>
             new Promise<void>((resolve) => {
               if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-              s.child.once("exit", () => resolve());
-              s.child.kill("SIGTERM");
+              // An idle worker exits by itself when the channel closes; one busy with a batch of a failed
+              // chain is stopped.
+              const stop = setTimeout(() => s.child.kill("SIGTERM"), s.running ? 0 : 2000);
+              s.child.once("exit", () => {
+                clearTimeout(stop);
+                resolve();
+              });
+              if (s.child.connected) s.child.disconnect();
             }),
         ),
       );
