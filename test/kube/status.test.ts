@@ -3,6 +3,7 @@ import type { Condition } from "../../operator/kube/conditions.ts";
 import { unpackNodes, unpackNumbers } from "../../operator/kube/lane-encoding.ts";
 import { chainStatus, invalidSpecStatus, type StatusInput } from "../../operator/kube/status.ts";
 import { decodeBitmap } from "../../operator/schedule/progress.ts";
+import { imageChainStatus } from "../../operator/spec/status.ts";
 import {
   DELETED,
   DONE,
@@ -271,5 +272,20 @@ describe("chain status", () => {
   it("cuts a very long message", () => {
     const st = status(state([]), { failure: { reason: "PermanentError", message: "x".repeat(10_000) } });
     expect(st.conditions.find((c) => c.type === "Failed")!.message.length).toBe(2048);
+  });
+
+  it("fits the CRD's status schema, field for field (nothing the API server would prune)", () => {
+    const written = [
+      status(state([0, 1], [batch({ tasks: [2] })]), { outputs: [{ uri: "s3://out/a.tif", bytes: 1 }] }),
+      status(state(ALL)),
+      status(state([]), { failure: { reason: "PermanentError", message: "tile 3: bad" } }),
+      invalidSpecStatus(1, "spec.steps: bad", T0),
+    ];
+    for (const st of written) {
+      const json = JSON.parse(JSON.stringify(st)) as unknown;
+      const parsed = imageChainStatus.safeParse(json);
+      expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+      expect(parsed.data).toEqual(json);
+    }
   });
 });
