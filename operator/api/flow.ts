@@ -11,7 +11,8 @@ import type { Issue } from "../spec/issues.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
 import { checkChain, FlowError, located } from "./check.ts";
 import { describePlan } from "./explain.ts";
-import type { BuiltSpec, ChainSettings, ImageChainManifest } from "./manifest.ts";
+import { Image } from "./image.ts";
+import { buildSpec, type BuiltSpec, type ChainSettings, type ImageChainManifest } from "./manifest.ts";
 import type { OutputNode } from "./node.ts";
 
 export interface ManifestOptions extends ChainSettings {
@@ -75,6 +76,16 @@ export class Flow {
       metadata: namespace === undefined ? { name } : { name, namespace },
       spec: built.spec,
     };
+  }
+
+  /** The image a step of this flow makes, by its name in the manifest: to grow a flow from `fromManifest`. */
+  image(step: string): Image {
+    const node = buildSpec([], this.outputs, {}).steps.get(step);
+    if (!node)
+      throw new FlowError([
+        { code: "unknown-step", path: `steps.${step}`, message: `no step is named '${step}'` },
+      ]);
+    return new Image(node);
   }
 
   toYAML(options: ManifestOptions = {}): string {

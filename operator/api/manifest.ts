@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { Issue } from "../spec/issues.ts";
 import type { imageChainSpec } from "../spec/schema.ts";
 import { assignNames } from "./names.ts";
-import { reachable, type ChainNode, type OutputNode, type SourceNode } from "./node.ts";
+import { reachable, type ChainNode, type OutputNode, type SourceNode, type StepNode } from "./node.ts";
 
 /** A spec as written (defaults not filled in): what a manifest holds. */
 export type SpecInput = z.input<typeof imageChainSpec>;
@@ -25,6 +25,8 @@ export interface BuiltSpec {
   readonly outputUris: readonly string[];
   /** The source node behind each source name (for the band counts declared on it). */
   readonly sources: ReadonlyMap<string, SourceNode>;
+  /** The node behind each step name. */
+  readonly steps: ReadonlyMap<string, StepNode>;
   /** What a manifest cannot even express: two different sources given the same name. */
   readonly issues: readonly Issue[];
 }
@@ -41,9 +43,11 @@ export function buildSpec(
   const issues: Issue[] = [];
   const sources = new Map<string, SourceNode>();
   const steps: SpecInput["steps"] = [];
+  const stepNodes = new Map<string, StepNode>();
   for (const n of names.keys()) {
     const name = nameOf(n);
     if (n.kind === "step") {
+      stepNodes.set(name, n);
       const inputs = Object.fromEntries(Object.entries(n.inputs).map(([alias, i]) => [alias, nameOf(i)]));
       const params = n.params === undefined ? {} : { params: n.params };
       steps.push({ name, op: n.op, inputs, ...params } as SpecInput["steps"][number]);
@@ -68,6 +72,7 @@ export function buildSpec(
     stepNames: steps.map((s) => s.name),
     outputUris: outputs.map((o) => o.uri),
     sources,
+    steps: stepNodes,
     issues,
   };
 }

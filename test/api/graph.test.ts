@@ -1,6 +1,6 @@
 /** The lazy graph: derived names, shared branches, one source per URI, immutability, settings and metadata. */
 import { describe, expect, it } from "vitest";
-import { bandmath, flow, FlowError, mosaic, read } from "../../operator/api/index.ts";
+import { bandmath, flow, FlowError, fromManifest, mosaic, read } from "../../operator/api/index.ts";
 import { nameFromUri } from "../../operator/api/names.ts";
 
 const OUT = "s3://out/x.tif";
@@ -103,5 +103,48 @@ describe("graph", () => {
       .convolve({ kernel: { sobel: "x" } })
       .write(OUT);
     expect(f.toYAML({ name: "edges" })).toContain("kernel:\n          sobel: x\n");
+  });
+});
+
+describe("fromManifest", () => {
+  const spec = {
+    sources: { scene: { uri: "s3://b/s.tif" } },
+    steps: [
+      { name: "smooth", op: "convolve", inputs: { im: "ndvi" }, params: { kernel: { box: { size: 3 } } } },
+      { name: "ndvi", op: "bandmath", inputs: { im: "scene" }, params: { expression: "im.b1" } },
+    ],
+    outputs: [{ step: "smooth", uri: OUT }],
+  };
+
+  it("takes a bare spec, puts steps in dependency order and keeps names, aliases and params", () => {
+    const m = fromManifest(spec).toManifest();
+    expect(m.metadata).toStrictEqual({ name: "imagechain" });
+    expect(m.spec).toStrictEqual({ ...spec, steps: [spec.steps[1], spec.steps[0]] });
+  });
+
+  it("a flow from a manifest grows like any other", () => {
+    const back = fromManifest(spec);
+    const more = back.image("smooth").stretch({}, { name: "display" }).write("s3://out/d.tif");
+    expect(() => back.image("blur")).toThrow("steps.blur: no step is named 'blur'");
+    expect(
+      flow(back, more)
+        .toManifest()
+        .spec.steps.map((s) => s.name),
+    ).toStrictEqual(["ndvi", "smooth", "display"]);
+  });
+
+  it("an invalid manifest is refused with the validator's issues and the manifest's own paths", () => {
+    const bad = { ...spec, steps: [{ ...spec.steps[0]!, op: "blur" }, spec.steps[1]!] };
+    const error = (() => {
+      try {
+        fromManifest({ apiVersion: "imagechain.io/v1alpha1", kind: "ImageChain", spec: bad });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(FlowError);
+    expect((error as FlowError).issues.map((i) => [i.code, i.path])).toStrictEqual([
+      ["unknown-op", "spec.steps[0].op"],
+    ]);
   });
 });
