@@ -114,8 +114,8 @@ export class Flow {
     return runChain(spec, {
       workers: options.workers ?? availableParallelism(),
       workdir: resolve(options.workdir ?? tmpdir()),
-      ...(options.keepScratch === undefined ? {} : { keepScratch: options.keepScratch }),
-      ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+      keepScratch: options.keepScratch,
+      onEvent: options.onEvent,
     });
   }
 }
