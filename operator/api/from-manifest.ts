@@ -1,3 +1,4 @@
+import { manifestParts } from "../spec/manifest.ts";
 import { validateSpec, topologicalSteps } from "../spec/validate.ts";
 import { FlowError } from "./check.ts";
 import { Flow } from "./flow.ts";
@@ -9,8 +10,8 @@ import { sourceNode, stepNode, type ChainNode } from "./node.ts";
  * written: `fromManifest(m).toManifest()` gives `m` back (steps in dependency order) and plans identically.
  */
 export function fromManifest(doc: unknown): Flow {
-  const isResource = doc !== null && typeof doc === "object" && "spec" in doc && "kind" in doc;
-  const raw = (isResource ? doc.spec : doc) as SpecInput;
+  const parts = manifestParts(doc);
+  const raw = parts.spec as SpecInput;
   const checked = validateSpec(raw);
   if (!checked.ok) throw new FlowError(checked.issues);
   const nodes = new Map<string, ChainNode>();
@@ -26,8 +27,6 @@ export function fromManifest(doc: unknown): Flow {
   }
   const outputs = raw.outputs.map(({ step, uri, ...options }) => ({ node: nodes.get(step)!, uri, options }));
   const { sources: _s, steps: _t, outputs: _o, ...settings } = raw;
-  const meta = isResource
-    ? ((doc as { metadata?: { name?: string; namespace?: string } }).metadata ?? {})
-    : {};
+  const meta = parts.metadata ?? {};
   return new Flow(outputs).with({ ...settings, name: meta.name, namespace: meta.namespace });
 }

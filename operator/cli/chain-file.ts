@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { formatIssues, type Issue } from "../spec/issues.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
+import { manifestParts } from "../spec/manifest.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { UsageError } from "./failure.ts";
 
@@ -26,17 +27,9 @@ export async function loadChain(file: string): Promise<ChainFile> {
     if (e instanceof YAMLParseError) throw new UsageError(`${file}: not valid YAML: ${e.message}`);
     throw e;
   }
-  const { spec, name } = specOf(doc);
+  const { spec, metadata } = manifestParts(doc);
+  const name = typeof metadata?.name === "string" ? metadata.name : "imagechain";
   const checked = validateSpec(spec);
   if (!checked.ok) throw invalidChain(file, checked.issues);
   return { spec: checked.value, name };
-}
-
-/** A full ImageChain resource or a bare spec. */
-function specOf(doc: unknown): { spec: unknown; name: string } {
-  if (doc !== null && typeof doc === "object" && "spec" in doc && "kind" in doc) {
-    const meta = (doc as { metadata?: { name?: unknown } }).metadata;
-    return { spec: doc.spec, name: typeof meta?.name === "string" ? meta.name : "imagechain" };
-  }
-  return { spec: doc, name: "imagechain" };
 }

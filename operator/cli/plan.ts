@@ -6,7 +6,7 @@ import { toDot } from "../plan/dot.ts";
 import type { SourceGrids } from "../plan/grids.ts";
 import { plan, summarize } from "../plan/plan.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
-import { gridOf } from "../../worker/run/sources.ts";
+import { gridOf, s3OptionsOf } from "../../worker/run/sources.ts";
 import { invalidChain, loadChain } from "./chain-file.ts";
 import { UsageError } from "./failure.ts";
 
@@ -81,7 +81,7 @@ async function readSourceGrids(
     Object.entries(spec.sources).map(async ([name, { uri }]): Promise<[string, Grid]> => {
       const given = overrides.get(name);
       if (given) return [name, given];
-      const raster = await openRaster(uri);
+      const raster = await openRaster(uri, { s3: s3OptionsOf(spec) });
       try {
         return [name, gridOf(raster.info)];
       } finally {

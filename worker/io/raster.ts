@@ -44,6 +44,18 @@ export function bytesPerSample(dataType: DataType): number {
   return CONSTRUCTORS[dataType].BYTES_PER_ELEMENT;
 }
 
+/** The range of each integer type (null for floats): for saturation and for checking a nodata value fits. */
+export const INTEGER_RANGE: Readonly<Record<DataType, readonly [number, number] | null>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  uint32: [0, 4294967295],
+  int32: [-2147483648, 2147483647],
+  float32: null,
+  float64: null,
+};
+
 export function isIntegerType(dataType: DataType): boolean {
   return dataType !== "float32" && dataType !== "float64";
 }

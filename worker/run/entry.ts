@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { formatIssues } from "../../operator/spec/issues.ts";
+import { manifestParts } from "../../operator/spec/manifest.ts";
 import { validateSpec } from "../../operator/spec/validate.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { dirScratch } from "./scratch.ts";
@@ -50,8 +51,7 @@ async function runOnce(argv: string[]): Promise<number> {
   const { chain, lanes, lane, tasks, scratch } = values;
   if (!chain || !lanes || !lane || !tasks || !scratch)
     throw new TaskError("usage: worker run --chain FILE --lanes N --lane L --tasks LIST --scratch DIR", true);
-  const doc = parseYaml(await readFile(chain, "utf8")) as { spec?: unknown; kind?: unknown } | null;
-  const spec = doc && typeof doc === "object" && "kind" in doc ? doc.spec : doc;
+  const { spec } = manifestParts(parseYaml(await readFile(chain, "utf8")));
   const worker = await start(spec, Number(lanes), scratch, false);
   try {
     for (const task of parseTaskList(tasks)) {

@@ -6,12 +6,14 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname, isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { IoError } from "../errors.ts";
-import { parseS3Uri, s3Client, s3Error, type S3Options } from "../s3.ts";
+import type { S3Options } from "../s3.ts";
 
 export async function checkDestination(uri: string, s3: S3Options = {}): Promise<void> {
   if (uri.startsWith("s3://")) {
+    // Loaded here only: file-only runs need not pay for the AWS SDK.
+    const { HeadBucketCommand } = await import("@aws-sdk/client-s3");
+    const { parseS3Uri, s3Client, s3Error } = await import("../s3.ts");
     const { bucket } = parseS3Uri(uri);
     try {
       await s3Client(s3).send(new HeadBucketCommand({ Bucket: bucket }));

@@ -5,7 +5,6 @@ import type { S3Options } from "../s3.ts";
 import type { ByteSink } from "./byte-sink.ts";
 import { openFileSink } from "./file-sink.ts";
 import type { S3SinkOptions } from "./s3-sink.ts";
-import { openS3Sink } from "./s3-sink.ts";
 
 export type { ByteSink } from "./byte-sink.ts";
 
@@ -14,7 +13,8 @@ export async function openSink(
   uri: string,
   opts: { s3?: S3Options } & S3SinkOptions = {},
 ): Promise<ByteSink> {
-  if (uri.startsWith("s3://")) return openS3Sink(uri, opts.s3, opts);
+  // Loaded on first use: the AWS SDK costs start-up time and heap that file-only runs need not pay.
+  if (uri.startsWith("s3://")) return (await import("./s3-sink.ts")).openS3Sink(uri, opts.s3, opts);
   if (uri.startsWith("file://")) return openFileSink(fileURLToPath(uri), uri);
   if (isAbsolute(uri)) return openFileSink(uri, uri);
   throw new IoError(

@@ -1,6 +1,6 @@
 /** What a COG is made of: the caller's spec, its validation, defaults and the pyramid geometry. */
 import type { Crs, DataType, GeoTransform } from "../raster.ts";
-import { DATA_TYPES } from "../raster.ts";
+import { DATA_TYPES, INTEGER_RANGE } from "../raster.ts";
 import { IoError } from "../errors.ts";
 import type { Compression } from "./encode/tile-encoder.ts";
 
@@ -45,15 +45,6 @@ export interface ResolvedCogSpec extends Required<Omit<CogSpec, "crsKind" | "met
   /** The value of pixels outside the image in edge tiles, and of tiles never added. */
   readonly fill: number;
 }
-
-const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-};
 
 /**
  * zlib level 5 (with memLevel 9, see encode/deflate.ts), not zlib's own default of 6: on predicted

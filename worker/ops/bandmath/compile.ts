@@ -1,7 +1,7 @@
 import type { DataType, TypedArray } from "../../io/raster.ts";
 import { bandRefs, type Expr } from "./ast.ts";
 import { emitExpression, HELPERS, pow } from "./codegen.ts";
-import { INTEGER_RANGE } from "./nodata.ts";
+import { INTEGER_RANGE } from "../../io/raster.ts";
 import { parseExpression } from "./parse.ts";
 
 /** What the generated loop is specialised on for one input: its array type and how its nodata is tested. */

@@ -1,17 +1,5 @@
-import { isIntegerType, type DataType } from "../../io/raster.ts";
+import { INTEGER_RANGE, isIntegerType, type DataType } from "../../io/raster.ts";
 import type { Grid } from "../grid.ts";
-
-/** The range of each integer type, for saturation and for checking that a nodata value can be stored. */
-export const INTEGER_RANGE: Readonly<Record<DataType, readonly [number, number] | null>> = {
-  uint8: [0, 255],
-  int8: [-128, 127],
-  uint16: [0, 65535],
-  int16: [-32768, 32767],
-  uint32: [0, 4294967295],
-  int32: [-2147483648, 2147483647],
-  float32: null,
-  float64: null,
-};
 
 /** gdal_calc.py's DefaultNDVLookup (int8, which it lacks, gets its minimum like the other signed types). */
 const GDAL_CALC_NODATA: Readonly<Record<DataType, number>> = {

@@ -1,5 +1,4 @@
-import { typedArrayFor, type DataType, type TypedArray } from "../../io/raster.ts";
-import { INTEGER_RANGE } from "../bandmath/nodata.ts";
+import { INTEGER_RANGE, typedArrayFor, type DataType, type TypedArray } from "../../io/raster.ts";
 
 /**
  * Store float64 results as `dataType`. Integers are rounded half away from zero and saturated to the
