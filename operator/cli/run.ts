@@ -1,10 +1,8 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { RunError, runChain } from "../local/executor.ts";
-import { loadChain } from "./chain-file.ts";
+import { startPool } from "../local/worker-pool.ts";
 import { UsageError } from "./failure.ts";
-import { progressReporter } from "./run-progress.ts";
 
 const USAGE = "usage: imagechain run <chain.yaml> [--workers N] [--workdir DIR] [--keep-scratch]";
 
@@ -23,12 +21,26 @@ export async function runCommand(argv: string[]): Promise<number> {
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256)
     throw new UsageError(`--workers must be an integer from 1 to 256, got '${values.workers}'`);
-  const { spec } = await loadChain(positionals[0]!);
+  // The workers start first: loading their code overlaps with this process loading its own and the chain.
+  const pool = startPool(workers);
+  const [{ RunError, runChain }, { loadChain }, { progressReporter }] = await Promise.all([
+    import("../local/executor.ts"),
+    import("./chain-file.ts"),
+    import("./run-progress.ts"),
+  ]).catch(async (e: unknown) => {
+    await pool.close();
+    throw e;
+  });
+  const { spec } = await loadChain(positionals[0]!).catch(async (e: unknown) => {
+    await pool.close();
+    throw e;
+  });
   const progress = progressReporter();
   const started = performance.now();
   try {
     const summary = await runChain(spec, {
       workers,
+      pool,
       workdir: resolve(values.workdir ?? tmpdir()),
       keepScratch: values["keep-scratch"],
       onEvent: progress.onEvent,

@@ -21,7 +21,9 @@ import { stepsWithoutKernel } from "../../worker/run/worker.ts";
 import { startPool, type PoolEvents, type WorkerPool } from "./worker-pool.ts";
 
 export interface RunOptions {
+  /** Worker processes to start; or `pool`, workers started by the caller (run takes it over and closes it). */
   readonly workers: number;
+  readonly pool?: WorkerPool;
   /** Where the run's scratch directory is made (and removed at the end unless keepScratch). */
   readonly workdir: string;
   readonly keepScratch?: boolean;
@@ -58,6 +60,7 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
   const emit = opts.onEvent ?? (() => undefined);
   const missing = stepsWithoutKernel(spec)[0];
   if (missing) {
+    await opts.pool?.close();
     throw new RunError(
       `spec.steps[${missing.index}].op: '${missing.op}' has no pixel kernel in this version of imagechain yet`,
       true,
@@ -65,7 +68,8 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
   }
   // Workers load their code while this process reads the headers and plans; `execute` sets the handlers.
   const handlers: Omit<PoolEvents, "spawned"> = { task: ignore, done: ignore, failed: ignore };
-  const pool = startPool(opts.workers, {
+  const pool = opts.pool ?? startPool(opts.workers);
+  pool.listen({
     task: (ref, task, result) => handlers.task(ref, task, result),
     done: (ref) => handlers.done(ref),
     failed: (ref, permanent, message) => handlers.failed(ref, permanent, message),
@@ -75,7 +79,7 @@ export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<
   try {
     const sources = await openSources(spec, s3OptionsOf(spec));
     await sources.close();
-    const planned = plan(spec, sources.grids, { lanes: opts.workers });
+    const planned = plan(spec, sources.grids, { lanes: pool.size });
     if (!planned.ok)
       throw new RunError(`the chain cannot be planned:\n${formatIssues(planned.issues)}`, true);
     const p = planned.value;
@@ -149,7 +153,7 @@ async function execute(
         if (now !== done) emit({ type: "progress", done: (done = now), total });
       }
       let acted = false;
-      for (const a of schedule(p, state, Date.now(), { parallelism: opts.workers })) {
+      for (const a of schedule(p, state, Date.now(), { parallelism: pool.size })) {
         switch (a.type) {
           case "Complete":
             return {

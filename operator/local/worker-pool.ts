@@ -32,6 +32,9 @@ interface Slot {
 }
 
 export interface WorkerPool {
+  readonly size: number;
+  /** Where the pool's reports go from now on; a worker started before is reported at once. */
+  listen(events: PoolEvents): void;
   /** Give every worker the chain; resolves once all are ready (rejects with the first failure). */
   init(message: Extract<ToWorker, { type: "init" }>): Promise<void>;
   /** Run a batch on an idle worker (waiting for one to be ready). */
@@ -40,11 +43,14 @@ export interface WorkerPool {
   close(): Promise<void>;
 }
 
+const IGNORE: PoolEvents = { task() {}, done() {}, failed() {}, spawned() {} };
+
 /**
- * Start the worker processes at once (they load their code while the caller plans), and give them the
- * chain with `init`.
+ * Start the worker processes at once (they load their code while the caller reads and plans the chain),
+ * then give them the chain with `init`.
  */
-export function startPool(size: number, events: PoolEvents): WorkerPool {
+export function startPool(size: number): WorkerPool {
+  let events = IGNORE;
   const slots: Slot[] = [];
   let closing = false;
   let init: Extract<ToWorker, { type: "init" }> | null = null;
@@ -93,6 +99,11 @@ export function startPool(size: number, events: PoolEvents): WorkerPool {
   for (let i = 0; i < size; i++) slots.push(spawn(i));
 
   return {
+    size,
+    listen(listener) {
+      events = listener;
+      slots.forEach((s, i) => events.spawned(i, s.child.pid!));
+    },
     async init(message) {
       init = message;
       for (const s of slots) s.child.send(message);
