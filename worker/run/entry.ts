@@ -1,6 +1,8 @@
 /**
  * The worker's modes, one code path for both executors:
- * - `run --chain FILE --lanes N --lane L --tasks 3,4,9-12 --scratch DIR`: one batch, then exit (a pod);
+ * - `run --chain FILE --lanes N --lane L --tasks 3,4,9-12 --scratch DIR [--shared s3://bucket/prefix/]`: one
+ *   batch, then exit (a pod); the lane's area is under DIR (its volume), shared scratch is the S3 prefix
+ *   (with the chain's storage.s3 endpoint and the AWS_* environment) or else DIR's shared directory;
  *   prints one JSON line per finished task; exit 0 done, 2 permanent failure (bad input), 1 transient.
  * - `serve`: a long-lived process driven over IPC by the local executor (batch after batch).
  */
@@ -11,14 +13,27 @@ import { formatIssues } from "../../operator/spec/issues.ts";
 import { manifestParts } from "../../operator/spec/manifest.ts";
 import { validateSpec } from "../../operator/spec/validate.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { dirScratch } from "./scratch.ts";
+import { dirScratch, type Scratch } from "./scratch.ts";
+import { stackScratch } from "./scratch-stack.ts";
+import { s3OptionsOf } from "./sources.ts";
 import { TaskError } from "./task-error.ts";
 import { startWorker, type Worker } from "./worker.ts";
 
-async function start(spec: unknown, lanes: number, scratch: string, oneArea: boolean): Promise<Worker> {
+async function start(
+  spec: unknown,
+  lanes: number,
+  scratch: string,
+  options: { oneArea: boolean; shared?: string },
+): Promise<Worker> {
   const checked = validateSpec(spec);
   if (!checked.ok) throw new TaskError(`invalid spec:\n${formatIssues(checked.issues)}`, true);
-  return startWorker(checked.value, lanes, dirScratch(scratch, { oneArea }));
+  let area: Scratch = dirScratch(scratch, { oneArea: options.oneArea });
+  if (options.shared !== undefined) {
+    // Loaded only here: the AWS SDK costs start-up time that directory-only workers need not pay.
+    const { s3Scratch } = await import("./s3-scratch.ts");
+    area = stackScratch(area, s3Scratch(options.shared, s3OptionsOf(checked.value)));
+  }
+  return startWorker(checked.value, lanes, area);
 }
 
 function failure(e: unknown): { permanent: boolean; message: string } {
@@ -46,13 +61,17 @@ async function runOnce(argv: string[]): Promise<number> {
       lane: { type: "string" },
       tasks: { type: "string" },
       scratch: { type: "string" },
+      shared: { type: "string" },
     },
   });
-  const { chain, lanes, lane, tasks, scratch } = values;
+  const { chain, lanes, lane, tasks, scratch, shared } = values;
   if (!chain || !lanes || !lane || !tasks || !scratch)
-    throw new TaskError("usage: worker run --chain FILE --lanes N --lane L --tasks LIST --scratch DIR", true);
+    throw new TaskError(
+      "usage: worker run --chain FILE --lanes N --lane L --tasks LIST --scratch DIR [--shared s3://bucket/prefix/]",
+      true,
+    );
   const { spec } = manifestParts(parseYaml(await readFile(chain, "utf8")));
-  const worker = await start(spec, Number(lanes), scratch, false);
+  const worker = await start(spec, Number(lanes), scratch, { oneArea: false, shared });
   try {
     for (const task of parseTaskList(tasks)) {
       const result = await worker.runTask(task, Number(lane));
@@ -70,7 +89,7 @@ function serve(): void {
   let queue = Promise.resolve();
   process.on("message", (m: ToWorker) => {
     if (m.type === "init") {
-      worker = start(m.spec, m.lanes, m.scratch, m.oneArea);
+      worker = start(m.spec, m.lanes, m.scratch, { oneArea: m.oneArea });
       worker.then(
         () => send({ type: "ready" }),
         (e: unknown) => {
