@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IoError } from "../../worker/io/errors.ts";
+import { s3Client, type S3Options } from "../../worker/io/s3.ts";
 import { s3Scratch } from "../../worker/run/s3-scratch.ts";
-import { dirScratch } from "../../worker/run/scratch.ts";
+import { dirScratch, type ScratchFile } from "../../worker/run/scratch.ts";
 import { stackScratch } from "../../worker/run/scratch-stack.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 
@@ -44,6 +45,29 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return keys.sort();
 }
 
+/** Counts the commands the app's (shared, cached) client sends for `options` while `during` runs. */
+async function commandsDuring(
+  options: S3Options,
+  during: () => Promise<unknown>,
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const stack = s3Client(options).middlewareStack;
+  const name = "test-command-counter";
+  stack.add(
+    (next, context) => (args) => {
+      counts[context.commandName!] = (counts[context.commandName!] ?? 0) + 1;
+      return next(args);
+    },
+    { step: "initialize", name },
+  );
+  try {
+    await during();
+  } finally {
+    stack.remove(name);
+  }
+  return counts;
+}
+
 describe("s3Scratch", () => {
   it("puts the concatenated chunks as one object and gets them back whole", async () => {
     const scratch = s3Scratch("s3://scratch/chains/a", s3.options);
@@ -60,28 +84,38 @@ describe("s3Scratch", () => {
     const scratch = s3Scratch("s3://scratch/chains/b/", s3.options);
     const whole = bytes(300_000, 5);
     await scratch.put("shared", "smooth/0_0.tile", [whole]);
-    const file = (await scratch.open("smooth/0_0.tile", 3))!;
-    for (const [position, length] of [
-      [0, 16],
-      [100, 2048],
-      [250_000, 4096],
-      [60_000, 10_000],
-      [299_990, 10],
-    ] as const) {
-      const into = new Uint8Array(length);
-      await file.read(into, position);
-      expect(Buffer.from(into).equals(whole.subarray(position, position + length)), `${position}`).toBe(true);
-    }
-    await expect(file.read(new Uint8Array(20), 299_990)).rejects.toThrow(/ends at 300000/);
-    await file.close();
+    let file: ScratchFile | null = null;
+    const commands = await commandsDuring(s3.options, async () => {
+      file = (await scratch.open("smooth/0_0.tile", 3))!;
+      for (const [position, length] of [
+        [0, 16],
+        [100, 2048],
+        [250_000, 4096],
+        [60_000, 10_000],
+        [299_990, 10],
+      ] as const) {
+        const into = new Uint8Array(length);
+        await file!.read(into, position);
+        expect(Buffer.from(into).equals(whole.subarray(position, position + length)), `${position}`).toBe(
+          true,
+        );
+      }
+    });
+    // The open's GET brings the first 64 KiB: the reads inside them cost nothing, the three others one GET each.
+    expect(commands).toEqual({ GetObjectCommand: 4 });
+    await expect(file!.read(new Uint8Array(20), 299_990)).rejects.toThrow(/ends at 300000/);
+    await file!.close();
   });
 
   it("opens a small object whole in one read", async () => {
     const scratch = s3Scratch("s3://scratch/chains/b/", s3.options);
     await scratch.put("shared", "out0/L1/0_0.enc", [bytes(40, 9)]);
-    const file = (await scratch.open("out0/L1/0_0.enc", -1))!;
     const into = new Uint8Array(40);
-    await file.read(into, 0);
+    const commands = await commandsDuring(s3.options, async () => {
+      const file = (await scratch.open("out0/L1/0_0.enc", -1))!;
+      await file.read(into, 0);
+    });
+    expect(commands).toEqual({ GetObjectCommand: 1 });
     expect(Array.from(into)).toEqual(Array.from(bytes(40, 9)));
   });
 
@@ -99,7 +133,12 @@ describe("s3Scratch", () => {
     const scratch = s3Scratch("s3://scratch/chains/d", s3.options);
     const other = s3Scratch("s3://scratch/chains/d", s3.options); // another worker, same prefix
     await scratch.put("shared", "out0/L0/0_0.enc", [bytes(10, 1)]);
-    expect(await scratch.size("out0/L0/0_0.enc", -1)).toBe(10);
+    await scratch.put("shared", "out0/L0/0_1.enc", [bytes(11, 1)]);
+    const commands = await commandsDuring(s3.options, async () => {
+      expect(await scratch.size("out0/L0/0_0.enc", -1)).toBe(10);
+      expect(await scratch.size("out0/L0/0_1.enc", -1)).toBe(11);
+    });
+    expect(commands).toEqual({ ListObjectsV2Command: 1 });
     await other.put("shared", "out0/L0/1_0.enc", [bytes(25, 1)]);
     expect(await scratch.size("out0/L0/1_0.enc", -1)).toBe(25);
     expect(await scratch.remove(-1, ["out0/L0/0_0.enc"])).toBe(10);
@@ -125,7 +164,11 @@ describe("s3Scratch", () => {
     const expected = all.reduce((n, _, i) => (i % 100 === 3 ? n : n + sizeOf(i)), 0);
     expect(removed.length).toBeGreaterThan(1000);
     const asked = [...removed, "ndvi/missing.tile", "smooth.q/9_9.q", removed[0]!];
-    expect(await scratch.remove(0, asked)).toBe(expected);
+    let freed = 0;
+    const commands = await commandsDuring(s3.options, async () => (freed = await scratch.remove(0, asked)));
+    expect(freed).toBe(expected);
+    // One listing page per large directory, a HEAD per key of the small one, two DeleteObjects.
+    expect(commands).toEqual({ ListObjectsV2Command: 2, HeadObjectCommand: 15, DeleteObjectsCommand: 2 });
     expect(await keysUnder("chains/e/")).toEqual(kept.map((k) => `chains/e/${k}`).sort());
     expect(await scratch.remove(0, removed)).toBe(0);
   });
