@@ -77,7 +77,7 @@ describe("kube objects on a cluster", () => {
     const ctx = { spec: plan.spec, image: "imagechain/worker:dev", command: [process.execPath, WORKER] };
     let last: V1Pod | undefined;
     const run = async (action: StartBatch, laneNode: string | null): Promise<V1Pod> => {
-      const pod = batchPod(chain, plan, action, { ...ctx, laneNode });
+      const pod = unshadowed(batchPod(chain, plan, action, { ...ctx, laneNode }));
       await core.createNamespacedPod({ namespace: ns, body: pod });
       const name = pod.metadata!.name!;
       return until(
@@ -111,3 +111,17 @@ describe("kube objects on a cluster", () => {
     expect(lines.map((l) => l.task)).toEqual([6]);
   }, 60_000);
 });
+
+/**
+ * The emulator's container image is this machine's filesystem with the pod's volumes laid over it, as in a
+ * real container: a checkout below a mount path (a CI clone under /tmp, with the pod's /tmp emptyDir) would
+ * be hidden from the worker. Such a mount moves aside; the pod is otherwise the builder's.
+ */
+function unshadowed(pod: V1Pod): V1Pod {
+  for (const c of pod.spec!.containers) {
+    for (const m of c.volumeMounts ?? []) {
+      if (WORKER.startsWith(`${m.mountPath}/`)) m.mountPath = `${m.mountPath}-pod`;
+    }
+  }
+  return pod;
+}
