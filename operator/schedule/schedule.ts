@@ -1,6 +1,6 @@
 import { laneRange } from "../plan/lanes.ts";
 import type { Plan } from "../plan/plan.ts";
-import { DELETED, DONE, PENDING, type Action, type Batch, type ChainState } from "./types.ts";
+import { DELETED, DONE, PENDING, RUNNING, type Action, type Batch, type ChainState } from "./types.ts";
 
 export interface ScheduleOptions {
   /** Live values of `execution` (they may change after planning); default: the planned spec's. */
@@ -52,6 +52,9 @@ export function schedule(
   const holding = state.batches.filter((b) => b.phase === "running" || !released(b));
   const reserved = new Set(holding.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
   const load = loads(plan, state, holding, reserved);
+  // Per lane, the tasks of its own still to start: what a new batch of its own can take from.
+  const queued = Int32Array.from(load);
+  for (const b of holding) queued[b.lane]! -= b.tasks.length;
   const size = chunk(load, parallelism, tasksPerPod);
   let wake = Infinity;
   for (const b of state.batches) {
@@ -66,7 +69,7 @@ export function schedule(
     }
   }
   if (!suspended && running < parallelism) {
-    const builder = new BatchBuilder(plan, state, reserved);
+    const builder = new BatchBuilder(plan, state, reserved, tasksPerPod);
     const seq = [...state.nextBatch];
     // Fewest pods first, across calls: a lane gets a pod before any lane with more running gets another,
     // so that at the pod cap no node idles while another queues pods it can only run one after another.
@@ -99,7 +102,10 @@ export function schedule(
     for (let i = 0; i < waiting.length && running < parallelism; i++) {
       const lane = waiting[i]!;
       let batch = take(lane, STEAL_GAP * tasksPerPod);
-      if (batch.length === 0) batch = builder.build(lane, size);
+      // The last of a lane's work waits for its running pod rather than splitting over two pods: a second
+      // one would take part of it now, and the overview tiles above both halves would need a third pod
+      // (and so on up the pyramid) after both; one pod later takes it all and climbs, finishing as soon.
+      if (batch.length === 0 && !(pods.has(lane) && queued[lane]! <= size)) batch = builder.build(lane, size);
       // An idle node with nothing of its own takes whatever it can read, however little: near the end
       // that is the top of the overview pyramid, waiting on lanes whose nodes are busy.
       if (batch.length === 0 && !pods.has(lane)) batch = take(lane, 0);
@@ -260,16 +266,25 @@ class BatchBuilder {
   // Fresh typed arrays are zero pages until touched, so a call pays only for the lanes it looks at.
   private readonly missing: Int32Array;
   private readonly unread: Int32Array;
+  private readonly waits: Uint8Array; // per overview task: 0 not computed yet, 1 no, 2 waits on work (see held)
   private readonly ready = new Map<number, Map<number, number[]>>(); // lane → stage → ready task ids
+  private readonly limit: number; // tasksPerPod: what gathering (see take) may fill a batch up to
+  private batch: number[] = [];
+  private unlocked: number[] = [];
+  private waitingOnBatch: number[] = [];
+  private lane = 0;
+  private node = 0;
 
-  constructor(plan: Plan, state: ChainState, reserved: ReadonlySet<number>) {
+  constructor(plan: Plan, state: ChainState, reserved: ReadonlySet<number>, limit: number) {
     const { tasks } = state;
     this.plan = plan;
+    this.limit = limit;
     this.tasks = tasks;
     this.moved = state.moved;
     this.reserved = reserved;
     this.missing = new Int32Array(tasks.length);
     this.unread = new Int32Array(tasks.length);
+    this.waits = new Uint8Array(tasks.length);
   }
 
   private missingOf(t: number): number {
@@ -303,10 +318,102 @@ class BatchBuilder {
     byStage = new Map();
     laneTasks(this.plan, lane).forEach(([a, b]) => {
       const stage = this.stageOf(a);
-      for (let t = a; t < b; t++) if (this.available(t) && this.missingOf(t) === 0) push(byStage!, stage, t);
+      const overview = this.isOverview(a);
+      for (let t = a; t < b; t++) {
+        if (this.available(t) && this.missingOf(t) === 0 && !(overview && this.held(t)))
+          push(byStage!, stage, t);
+      }
     });
     this.ready.set(lane, byStage);
     return byStage;
+  }
+
+  /**
+   * An overview tile whose reader also waits on a tile that a running pod makes is not a reason for a pod:
+   * started alone, its reader would need yet another pod after both, one pod start per pyramid level. Held
+   * back, it is gathered (see take) by the batch that can go on with the reader.
+   */
+  private held(t: number): boolean {
+    const { consumerStart, consumers, depStart, deps } = this.plan.dag;
+    for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) {
+      const c = consumers[e]!;
+      if (!this.isOverview(c)) continue;
+      for (let f = depStart[c]!; f < depStart[c + 1]!; f++) if (this.waitsOnWork(deps[f]!)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Is tile `d` still to come from work that goes on without any held tile: a running task, a tile task
+   * (never held), or an overview tile above one? Grounded there, holds cannot wait on each other.
+   */
+  private waitsOnWork(d: number): boolean {
+    if (this.tasks[d]! >= DONE) return false;
+    if (this.tasks[d] === RUNNING || !this.isOverview(d)) return true;
+    if (this.waits[d] === 0) {
+      const { depStart, deps } = this.plan.dag;
+      let w = false;
+      for (let e = depStart[d]!; e < depStart[d + 1]! && !w; e++) w = this.waitsOnWork(deps[e]!);
+      this.waits[d] = w ? 2 : 1;
+    }
+    return this.waits[d] === 2;
+  }
+
+  private isOverview(t: number): boolean {
+    return this.plan.stages[this.stageOf(t)]!.kind === "overview";
+  }
+
+  /**
+   * The inputs of overview task `c` still to make, when they are overview tiles this batch can make now
+   * (ready, free, readable on its node) and it has room: then `c` follows them in this batch. Else null.
+   */
+  private gatherable(c: number): number[] | null {
+    if (!this.available(c) || !this.isOverview(c)) return null;
+    const { depStart, deps } = this.plan.dag;
+    const rest: number[] = [];
+    for (let e = depStart[c]!; e < depStart[c + 1]!; e++) {
+      const d = deps[e]!;
+      if (this.tasks[d]! >= DONE || this.taken.has(d)) continue;
+      if (!this.isOverview(d) || !this.available(d) || this.missingOf(d) !== 0) return null;
+      if (!this.reachable(d, this.node)) return null;
+      rest.push(d);
+    }
+    return rest.length && this.batch.length + rest.length < this.limit ? rest : null;
+  }
+
+  /**
+   * Add `t` to the batch: count it as made, and let its readers of this lane (or that this node may pull)
+   * become ready. A reader up the overview pyramid whose other inputs are ready too has them gathered into
+   * this batch, so that the pod climbs on instead of leaving each input to a pod of its own lane.
+   */
+  private take(t: number): void {
+    const { depStart, deps, consumerStart, consumers } = this.plan.dag;
+    this.batch.push(t);
+    this.taken.add(t);
+    for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+      this.unreadOf(deps[e]!);
+      this.unread[deps[e]!]!--;
+    }
+    for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) {
+      const c = consumers[e]!;
+      this.missingOf(c);
+      this.missing[c]!--;
+      this.waitingOnBatch.push(c);
+    }
+    for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) {
+      const c = consumers[e]!;
+      const rest = this.missingOf(c) > 0 ? this.gatherable(c) : null;
+      if (rest) for (const d of rest) if (!this.taken.has(d)) this.take(d);
+      if (
+        this.missingOf(c) === 0 &&
+        this.available(c) &&
+        !this.unlocked.includes(c) &&
+        (this.plan.lanes.laneOf[c] === this.lane || this.pulls(c, this.node))
+      ) {
+        push(this.ready.get(this.lane)!, this.stageOf(c), c);
+        this.unlocked.push(c);
+      }
+    }
   }
 
   private stageOf(t: number): number {
@@ -406,47 +513,50 @@ class BatchBuilder {
    * Up to `size` ready tasks of `lane`, depth first, for a pod on the node of lane `node`: its own, or
    * another's (see pickAway).
    */
+  /** The deepest overview task this batch unlocked and has not taken; -1 when there is none. */
+  private climb(): number {
+    let best = -1;
+    for (const c of this.unlocked)
+      if (
+        !this.taken.has(c) &&
+        this.isOverview(c) &&
+        this.reachable(c, this.node) &&
+        (best === -1 || this.stageOf(c) > this.stageOf(best))
+      )
+        best = c;
+    return best;
+  }
+
   build(lane: number, size: number, node = lane): number[] {
     const away = node !== lane;
     const ready = this.readyIn(lane);
-    const batch: number[] = [];
-    const waitingOnBatch: number[] = [];
-    const unlocked: number[] = [];
-    const { depStart, deps, consumerStart, consumers } = this.plan.dag;
-    while (batch.length < size && ready.size > 0) {
-      const pick = away ? this.pickAway(ready, unlocked, node) : this.pickHome(ready);
+    this.batch = [];
+    this.unlocked = [];
+    this.waitingOnBatch = [];
+    this.lane = lane;
+    this.node = node;
+    while (this.batch.length < size && ready.size > 0) {
+      const pick = away ? this.pickAway(ready, this.unlocked, node) : this.pickHome(ready);
       if (pick === null) break;
       const [stage, index] = pick;
       const list = ready.get(stage)!;
       const t = list.splice(index, 1)[0]!;
       if (list.length === 0) ready.delete(stage);
-      batch.push(t);
-      this.taken.add(t);
-      for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
-        this.unreadOf(deps[e]!);
-        this.unread[deps[e]!]!--;
-      }
-      for (let e = consumerStart[t]!; e < consumerStart[t + 1]!; e++) {
-        const c = consumers[e]!;
-        const m = this.missingOf(c) - 1;
-        this.missing[c]!--;
-        waitingOnBatch.push(c);
-        if (m === 0 && this.available(c) && (this.plan.lanes.laneOf[c] === lane || this.pulls(c, node))) {
-          push(ready, this.stageOf(c), c);
-          unlocked.push(c);
-        }
-      }
+      if (!this.taken.has(t)) this.take(t); // a task gathered by an earlier one may still be listed
     }
+    // Past the batch size, the pod still climbs the overview pyramid as far as this batch unlocked it: each
+    // level left out would cost a pod start of its own, for a tenth of the work of a tile task.
+    for (let c = this.climb(); c !== -1 && this.batch.length < this.limit; c = this.climb()) this.take(c);
     // What this batch will make is not done yet: readers left out of it wait for the batch to finish.
-    for (const c of waitingOnBatch) this.missing[c]!++;
-    for (const c of unlocked) {
+    for (const c of this.waitingOnBatch) this.missing[c]!++;
+    for (const c of this.unlocked) {
       if (this.taken.has(c)) continue;
       const stage = this.stageOf(c);
       const list = ready.get(stage)!;
       list.splice(list.indexOf(c), 1);
       if (list.length === 0) ready.delete(stage);
     }
-    return batch;
+    return this.batch;
   }
 }
 

@@ -247,11 +247,44 @@ describe("schedule", () => {
       const plan = smallPlan({ parallelism: 2, tasksPerPod });
       const state = initialState(20, 2);
       const tasks = state.tasks.map((s, t) => (t < done ? DONE : s));
-      return starts(schedule(plan, { ...state, tasks }, T0, { parallelism })).map((a) => a.tasks.length);
+      // Overview tiles a batch unlocked come on top: the pod climbs the pyramid (tested below).
+      const overview = (t: number) =>
+        plan.stages.some(
+          (s, i) => s.kind === "overview" && t >= plan.dag.stageStart[i]! && t < plan.dag.stageStart[i + 1]!,
+        );
+      return starts(schedule(plan, { ...state, tasks }, T0, { parallelism })).map(
+        (a) => a.tasks.filter((t) => !overview(t)).length,
+      );
     };
     expect(sizes(4, 2, 0)).toEqual([4, 4]); // 20 tasks over 2 pods: full batches
     expect(sizes(4, 8, 0)[0]).toBe(3); // 20 tasks over 8 pods
     expect(Math.max(...sizes(8, 8, 8))).toBe(2); // 12 tasks over 8 pods, but no less than a quarter batch
+  });
+
+  it("holds an overview tile whose reader waits on a running pod, then climbs the pyramid in one pod", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
+    const { stageStart, depStart, deps } = plan.dag;
+    const inputs = (t: number) => [...deps.subarray(depStart[t], depStart[t + 1])];
+    const overviews = plan.stages.flatMap((s, i) => (s.kind === "overview" ? [stageStart[i]!] : []));
+    const [mine, theirs] = [overviews[0]!, overviews[0]! + 1]; // the two level-1 tiles, lanes 0 and 1
+    const top = overviews[1]!; // level 2 reads both
+    expect(inputs(top).sort()).toEqual([mine, theirs]);
+    let state = initialState(20, 2);
+    const done = new Set([...Array(8).keys(), ...inputs(mine)]);
+    state = { ...state, tasks: state.tasks.map((s, t) => (done.has(t) ? DONE : s)) };
+    const last = {
+      type: "BatchStarted",
+      batch: "l1-b0",
+      lane: 1,
+      attempt: 1,
+      tasks: inputs(theirs),
+    } as const;
+    state = apply(plan, state, last);
+    // Started now, the lane-0 tile would take a pod of its own, and level 2 another one after both.
+    expect(starts(schedule(plan, state, T0)).flatMap((a) => a.tasks)).not.toContain(mine);
+    state = apply(plan, state, { type: "BatchSucceeded", batch: "l1-b0", attempt: 1 });
+    const next = starts(schedule(plan, state, T0));
+    expect(next.map((a) => a.tasks)).toEqual([[mine, theirs, top]]);
   });
 
   it("gives the tasks of a node-lost batch back to the pool once the lane loss took their inputs", () => {
