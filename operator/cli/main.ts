@@ -20,6 +20,8 @@ commands:
   quicklook <in-uri> <out.png> [--size 1024] [--colormap viridis|rdylgn|grey] [--range min,max] [--bands a,b,c]
                                            render a PNG of a raster's smallest overview of at least --size pixels:
                                            one band through a colour map, or three bands as RGB (2-98% stretch)
+  operator [--kubeconfig F] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]
+                                           run the Kubernetes controller for ImageChain resources
 
 S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
 
@@ -31,6 +33,7 @@ const commands: Record<string, () => Promise<Command>> = {
   plan: async () => (await import("./plan.ts")).planCommand,
   run: async () => (await import("./run.ts")).runCommand,
   quicklook: async () => (await import("./quicklook.ts")).quicklookCommand,
+  operator: async () => (await import("./operator.ts")).operatorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -122,3 +122,17 @@ export function formatTaskList(tasks: readonly number[]): string {
   }
   return parts.join(",");
 }
+
+/**
+ * The inverse of formatTaskList, for the task list a pod carries (the worker parses its `--tasks` with its
+ * own copy in worker/run/entry.ts, whose module runs the worker when imported). Throws a RangeError.
+ */
+export function parseTaskList(text: string): number[] {
+  return text.split(",").flatMap((part) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new RangeError(`task list: '${part}' is not a task id or range`);
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  });
+}

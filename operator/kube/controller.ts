@@ -1,0 +1,93 @@
+/**
+ * The controller: reflectors for ImageChains and for the Pods and PVCs the operator made (selected by
+ * label, each mapped to its owning chain's key), and a work queue keyed by chain that runs the reconciler.
+ * Watch events only enqueue keys; no reconcile runs before every store has its first list.
+ */
+import { KIND } from "./meta.ts";
+import { IMMEDIATELY, runQueue, WorkQueue, type RateLimit } from "./queue.ts";
+import { createReconciler, type ChainObject, type ReconcilerOptions } from "./reconcile.ts";
+import { startReflector } from "./reflector.ts";
+import type { PodObject } from "./observed-pods.ts";
+import type { KubeObject } from "./store.ts";
+
+export interface ControllerOptions extends Omit<ReconcilerOptions, "chains" | "pods" | "claims"> {
+  /** Watch one namespace; all when absent. */
+  readonly namespace?: string;
+  /** Chains reconciled at once. Default 2. */
+  readonly concurrency?: number;
+  readonly rate?: RateLimit;
+  readonly onError?: (key: string, error: unknown) => void;
+}
+
+export interface Controller {
+  /** Resolves once every store has its first list. */
+  readonly synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MANAGED = "app.kubernetes.io/managed-by=imagechain-operator";
+
+/** The key of the chain that owns an object (its controller owner reference), if any. */
+function ownerKey(obj: KubeObject & { metadata?: { ownerReferences?: { kind?: string; name?: string }[] } }) {
+  const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND);
+  return owner?.name && obj.metadata?.namespace ? [`${obj.metadata.namespace}/${owner.name}`] : [];
+}
+
+export function startController(options: ControllerOptions): Controller {
+  const { kc, namespace } = options;
+  let ready = false;
+  const waiting = new Set<string>();
+  const queue = new WorkQueue(options.rate ? { rate: options.rate } : {});
+  const enqueue = (keys: readonly string[]) => {
+    for (const k of keys) {
+      if (ready) runner.enqueue(k, IMMEDIATELY);
+      else waiting.add(k);
+    }
+  };
+  const ns = namespace ? { namespace } : {};
+  const chains = startReflector<ChainObject>(
+    kc,
+    { group: "imagechain.io", version: "v1alpha1", plural: "imagechains", ...ns },
+    { enqueue },
+  );
+  const pods = startReflector<PodObject>(
+    kc,
+    {
+      group: "",
+      version: "v1",
+      plural: "pods",
+      labelSelector: `${MANAGED},app.kubernetes.io/component=worker`,
+      ...ns,
+    },
+    { enqueue, keys: ownerKey },
+  );
+  const claims = startReflector<KubeObject>(
+    kc,
+    {
+      group: "",
+      version: "v1",
+      plural: "persistentvolumeclaims",
+      labelSelector: `${MANAGED},app.kubernetes.io/component=scratch`,
+      ...ns,
+    },
+    { enqueue, keys: ownerKey },
+  );
+  const runner = runQueue({
+    queue,
+    concurrency: options.concurrency ?? 2,
+    reconcile: createReconciler({ ...options, chains: chains.store, pods: pods.store, claims: claims.store }),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const synced = Promise.all([chains.synced, pods.synced, claims.synced]).then(() => {
+    ready = true;
+    for (const k of waiting) runner.enqueue(k, IMMEDIATELY);
+    waiting.clear();
+  });
+  return {
+    synced,
+    async stop() {
+      await runner.stop();
+      await Promise.all([chains.stop(), pods.stop(), claims.stop()]);
+    },
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * Reconcile one ImageChain, level-triggered: from the chain and its pods as the stores hold them (never
+ * from the event that queued the key), rebuild the scheduler's state (the status, then the pods replayed
+ * onto it), ask schedule() what to do, do it, and write the status. Pod names are deterministic, so doing
+ * the same thing twice creates nothing twice; a Succeeded pod is deleted only once the status as read
+ * records its tasks, so a completion is never lost.
+ */
+import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { isDeepStrictEqual } from "node:util";
+import { isIoError } from "../../worker/io/errors.ts";
+import type { S3Options } from "../../worker/io/s3.ts";
+import { keysOf } from "../../worker/run/products.ts";
+import { s3Scratch } from "../../worker/run/s3-scratch.ts";
+import type { Scratch } from "../../worker/run/scratch.ts";
+import { openSources, s3OptionsOf } from "../../worker/run/sources.ts";
+import { plan, type Plan } from "../plan/plan.ts";
+import { schedule } from "../schedule/schedule.ts";
+import { observe } from "../schedule/transitions.ts";
+import { formatIssues } from "../spec/issues.ts";
+import type { ImageChainSpec } from "../spec/schema.ts";
+import { validateSpec } from "../spec/validate.ts";
+import { chainConfigMap } from "./chain-config.ts";
+import { Expectations } from "./expectations.ts";
+import { KubeHttpError, kubeJson, kubeRequest } from "./kube-http.ts";
+import { laneClaim, laneVolumeName } from "./lane-claim.ts";
+import { LABEL, type ChainMeta } from "./meta.ts";
+import { observePods, podBatch, recorded, type PodBatch, type PodObject } from "./observed-pods.ts";
+import { batchPod } from "./pods.ts";
+import type { ReconcileResult } from "./queue.ts";
+import { lanesFromStatus, stateFromStatus, type RecordedStatus } from "./restore.ts";
+import { removeSharedScratch, sharedScratchUri } from "./shared-scratch.ts";
+import { chainStatus, invalidSpecStatus, type LaneRecord } from "./status.ts";
+import type { KubeObject, Store } from "./store.ts";
+
+/** An ImageChain as the API sends it. */
+export interface ChainObject extends KubeObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: KubeObject["metadata"] & { readonly uid?: string; readonly generation?: number };
+  readonly spec?: unknown;
+  readonly status?: RecordedStatus & {
+    readonly observedGeneration?: number;
+    readonly [field: string]: unknown;
+  };
+}
+
+export interface ReconcilerOptions {
+  readonly kc: KubeConfig;
+  readonly chains: Store<ChainObject>;
+  readonly pods: Store<PodObject>;
+  readonly claims: Store<KubeObject>;
+  /** The worker image when the spec names none (the operator's own image holds the worker). */
+  readonly image: string;
+  readonly command?: readonly string[];
+  /** A base S3 prefix for every chain's shared scratch; default: the bucket of each chain's first S3 output. */
+  readonly scratchUri?: string;
+  /** S3 credentials of the operator itself (reading headers, deleting scratch); default: the environment. */
+  readonly credentials?: S3Options["credentials"];
+  readonly now?: () => number;
+  /** A last change to each pod before it is created (the tests' emulator needs one). */
+  readonly decoratePod?: (pod: V1Pod) => V1Pod;
+}
+
+const GROUP_PATH = "/apis/imagechain.io/v1alpha1";
+
+export function createReconciler(o: ReconcilerOptions): (key: string) => Promise<ReconcileResult> {
+  const now = o.now ?? Date.now;
+  const plans = new Map<string, Plan>(); // by uid/generation/lanes: sources, steps and tiling are immutable
+  const configs = new Set<string>(); // chain uids whose ConfigMap exists
+  const messages = new Map<string, string>(); // failed pods' causes, by pod name (their logs do not change)
+  const scratches = new Map<string, Scratch>();
+  const core = o.kc.makeApiClient(CoreV1Api);
+  const expectations = new Expectations();
+
+  const s3Of = (spec: ImageChainSpec): S3Options => ({
+    ...s3OptionsOf(spec),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+  });
+
+  const writeStatus = async (key: string, chain: ChainObject, status: Record<string, unknown>) => {
+    const normal = JSON.parse(JSON.stringify(status)) as Record<string, unknown>;
+    if (isDeepStrictEqual(normal, chain.status ?? {})) return;
+    const { namespace, name, resourceVersion } = chain.metadata!;
+    // The resourceVersion read is the precondition: a stale read gets 409 and the queue retries.
+    await kubeJson(o.kc, "PUT", `${GROUP_PATH}/namespaces/${namespace}/imagechains/${name}/status`, {
+      body: { ...chain, status: normal },
+    });
+    expectations.wrote(key, now(), { ...(resourceVersion ? { readVersion: resourceVersion } : {}) });
+  };
+
+  const create = async (path: string, body: unknown) => {
+    const res = await kubeRequest(o.kc, "POST", path, { body });
+    if (res.status === 409 && res.body.reason === "AlreadyExists") return;
+    if (res.status < 200 || res.status > 299) throw new KubeHttpError("POST", path, res.status, res.body);
+  };
+
+  const deletePod = async (namespace: string, name: string) => {
+    const path = `/api/v1/namespaces/${namespace}/pods/${name}`;
+    const res = await kubeRequest(o.kc, "DELETE", path);
+    if (res.status !== 404 && (res.status < 200 || res.status > 299))
+      throw new KubeHttpError("DELETE", path, res.status, res.body);
+  };
+
+  /** A failed pod's cause: the worker's last line on stderr names the tile or URI at fault. */
+  const causeOf = async (namespace: string, b: PodBatch): Promise<void> => {
+    if (b.end.kind !== "failed" || messages.has(b.pod)) return;
+    const log = await core.readNamespacedPodLog({ name: b.pod, namespace, tailLines: 20 }).catch(() => "");
+    const lines = String(log).trim().split("\n");
+    const last = lines.findLast((l) => l.startsWith("imagechain worker: ")) ?? lines.at(-1) ?? "";
+    const cause = last.replace(/^imagechain worker: /, "") || `exit code ${b.exitCode ?? "none"}`;
+    messages.set(b.pod, `pod ${b.pod}: ${cause}`);
+  };
+
+  /** Plans the chain, or says why it cannot be planned (a message naming the field or URI). */
+  const planOf = async (meta: ChainMeta, generation: number, spec: ImageChainSpec, lanes: number) => {
+    const key = `${meta.uid}/${generation}/${lanes}`;
+    const known = plans.get(key);
+    if (known) return { ok: true as const, plan: known };
+    let sources;
+    try {
+      sources = await openSources(spec, s3Of(spec));
+    } catch (e) {
+      if (isIoError(e) && e.permanent) return { ok: false as const, message: e.message };
+      throw e;
+    }
+    await sources.close();
+    const planned = plan(spec, sources.grids, { lanes });
+    if (!planned.ok) return { ok: false as const, message: formatIssues(planned.issues) };
+    for (const k of plans.keys()) if (k.startsWith(`${meta.uid}/`)) plans.delete(k);
+    plans.set(key, planned.value);
+    return { ok: true as const, plan: planned.value };
+  };
+
+  return async (key) => {
+    const chain = o.chains.get(key);
+    if (!chain?.metadata?.uid || !chain.metadata.name || !chain.metadata.namespace) {
+      expectations.forget(key);
+      return {};
+    }
+    const namespace = chain.metadata.namespace;
+    const wait = expectations.waitMs(key, now(), chain.metadata.resourceVersion, (name) =>
+      Boolean(o.pods.get(`${namespace}/${name}`)),
+    );
+    if (wait > 0) return { requeueAfterMs: wait };
+    const meta: ChainMeta = {
+      name: chain.metadata.name,
+      namespace: chain.metadata.namespace,
+      uid: chain.metadata.uid,
+    };
+    const generation = chain.metadata.generation ?? 1;
+    const status = chain.status;
+    const batches = o.pods
+      .list()
+      .filter(
+        (p) => p.metadata?.namespace === meta.namespace && p.metadata.labels?.[LABEL.chainUid] === meta.uid,
+      )
+      .flatMap((p) => podBatch(p) ?? []);
+
+    if (
+      (status?.phase === "Succeeded" || status?.phase === "Failed") &&
+      status.observedGeneration === generation
+    ) {
+      // Finished: nothing more runs; failed pods stay for their logs.
+      for (const b of batches) if (b.end.kind !== "failed") await deletePod(meta.namespace, b.pod);
+      return {};
+    }
+    const fail = async (message: string) => {
+      await writeStatus(key, chain, invalidSpecStatus(generation, message, now(), status?.conditions));
+      return {};
+    };
+    const checked = validateSpec(chain.spec);
+    if (!checked.ok) return fail(formatIssues(checked.issues));
+    const spec = checked.value;
+    const shared = sharedScratchUri(spec, meta, o.scratchUri);
+    if (!shared)
+      return fail(
+        "spec.outputs: no output is on S3, so the pods have no shared scratch (operator --scratch-uri)",
+      );
+    const lanes = status?.lanes?.count ?? spec.execution.parallelism;
+    const planned = await planOf(meta, generation, spec, lanes);
+    if (!planned.ok) return fail(planned.message);
+    const p = planned.plan;
+
+    const restored = stateFromStatus(p, status);
+    const laneRecords = lanesFromStatus(lanes, status);
+    if (!restored.ok || !laneRecords.ok)
+      throw new Error(
+        `${key}: status does not fit the plan: ${formatIssues([...(restored.ok ? [] : restored.issues), ...(laneRecords.ok ? [] : laneRecords.issues)])}`,
+      );
+    if (!configs.has(meta.uid)) {
+      await create(`/api/v1/namespaces/${meta.namespace}/configmaps`, chainConfigMap(meta, p.spec));
+      configs.add(meta.uid);
+    }
+    // The lane's volume binds on the node of its first pod: every later pod of the lane goes there.
+    const records: LaneRecord[] = laneRecords.value.map((r, lane) => {
+      const landed = batches.find((b) => b.lane === lane && b.node !== null);
+      return r.node === null && landed ? { ...r, node: landed.node } : r;
+    });
+    await Promise.all(batches.map((b) => causeOf(meta.namespace, b)));
+    let state = observePods(p, restored.value, batches, messages);
+
+    const at = now();
+    const actions = schedule(p, state, at, {
+      parallelism: spec.execution.parallelism,
+      tasksPerPod: spec.execution.tasksPerPod,
+      suspend: spec.suspend,
+    });
+    let requeueAfterMs: number | undefined;
+    let complete = false;
+    for (const a of actions) {
+      switch (a.type) {
+        case "DeleteTiles": {
+          // Shared scratch only: a lane volume's tiles go with the volume.
+          const scratch = scratches.get(shared) ?? s3Scratch(shared, s3Of(spec));
+          scratches.set(shared, scratch);
+          await scratch.remove(
+            a.lane,
+            a.tasks.flatMap((t) => keysOf(p, t)),
+          );
+          state = observe(p, state, { type: "TilesDeleted", tasks: a.tasks }).state;
+          break;
+        }
+        case "StartBatch": {
+          const record = records[a.lane]!;
+          if (spec.execution.scratch.mode === "volume") {
+            const claim = laneClaim(meta, a.lane, spec, record.volume);
+            const name = laneVolumeName(meta, a.lane, record.volume);
+            if (!o.claims.get(`${meta.namespace}/${name}`))
+              await create(`/api/v1/namespaces/${meta.namespace}/persistentvolumeclaims`, claim);
+          }
+          const pod = batchPod(meta, p, a, {
+            spec,
+            image: o.image,
+            ...(o.command ? { command: o.command } : {}),
+            laneNode: record.node,
+            volume: record.volume,
+          });
+          pod.spec!.containers[0]!.args!.push("--shared", shared);
+          await create(`/api/v1/namespaces/${meta.namespace}/pods`, o.decoratePod ? o.decoratePod(pod) : pod);
+          expectations.wrote(key, now(), { pods: [pod.metadata!.name!] });
+          state = observe(p, state, { ...a, type: "BatchStarted" }).state;
+          break;
+        }
+        case "RequeueAfter":
+          requeueAfterMs = a.ms;
+          break;
+        case "Complete":
+          complete = true;
+          break;
+        case "FailChain":
+          break; // the state holds the failure: the status says Failed
+      }
+    }
+    // Nothing reads shared scratch once the outputs are written; a later repeat finds it empty.
+    if (complete) await removeSharedScratch(shared, s3Of(spec));
+    const next = chainStatus({
+      generation,
+      plan: p,
+      state,
+      lanes: records,
+      suspend: spec.suspend,
+      now: at,
+      previous: status,
+    });
+    await writeStatus(key, chain, next as unknown as Record<string, unknown>);
+    for (const b of batches) if (recorded(restored.value, b)) await deletePod(meta.namespace, b.pod);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  };
+}
