@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -192,6 +192,60 @@ describe("imagechain operator on the emulator", () => {
     expect(condition.message).toContain("spec.steps[1].inputs");
     expect(await chainPods(failed.metadata.uid)).toEqual([]);
   }, 30_000);
+  it("fails a chain whose source has a corrupt tile, naming the source and the tile, without retrying", async () => {
+    const bytes = Buffer.from(await readFile(scene.path));
+    // Full-resolution tile data (overviews come first in a COG), as run-errors.test.ts damages it.
+    bytes.fill(0x5a, Math.floor(bytes.length * 0.7), Math.floor(bytes.length * 0.7) + 4096);
+    await s3.client.send(new PutObjectCommand({ Bucket: "src", Key: "damaged.tif", Body: bytes }));
+    const doc = chainDoc("corrupt", "s3://out/corrupt.tif");
+    const file = join(scene.dir, "corrupt.yaml");
+    await writeFile(
+      file,
+      stringify({ ...doc, spec: { ...doc.spec, sources: { scene: { uri: "s3://src/damaged.tif" } } } }),
+    );
+    await kubectl(["apply", "-f", file]);
+    const failed = await until(
+      "the chain fails",
+      async () => {
+        const c = await getChain("corrupt");
+        return c.status?.phase === "Failed" || c.status?.phase === "Succeeded" ? c : undefined;
+      },
+      60_000,
+    );
+    const condition = failed.status!.conditions!.find((c) => c.type === "Failed")!;
+    expect(condition.status, JSON.stringify(failed.status)).toBe("True");
+    expect(condition.message).toMatch(
+      /failed permanently: pod \S+: task \d+ \(ndvi, tile \d+,\d+\): s3:\/\/src\/damaged\.tif: block \d+ does not decode/,
+    );
+    // No attempt 2 of any batch: a permanent failure is not retried. The failed pods stay for their logs.
+    const left = await chainPods(failed.metadata.uid);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.filter((n) => !/-a1$/.test(n))).toEqual([]);
+    const phases = await kubectl([
+      "get",
+      "pods",
+      "-l",
+      `imagechain.io/chain-uid=${failed.metadata.uid}`,
+      "-o",
+      "jsonpath={.items[*].status.phase}",
+    ]);
+    await until(
+      "only failed pods are left",
+      async () => {
+        const now = await kubectl([
+          "get",
+          "pods",
+          "-l",
+          `imagechain.io/chain-uid=${failed.metadata.uid}`,
+          "-o",
+          "jsonpath={.items[*].status.phase}",
+        ]);
+        return now.split(" ").every((p) => p === "Failed");
+      },
+      20_000,
+    );
+    console.log(`corrupt source: pods left ${left.length} (${phases}); ${condition.message}`);
+  }, 90_000);
 });
 
 /**
