@@ -54,7 +54,8 @@ export interface PodBatch {
   readonly node: string | null;
   readonly end: PodEnd;
   readonly exitCode: number | null;
-  readonly created: number;
+  /** When the operator made it, and its place among the pods of that reconcile: the replay order. */
+  readonly created: readonly [number, number];
 }
 
 /** The batch a pod ran, or null for a pod without the labels and annotation of one (not ours to read). */
@@ -90,8 +91,21 @@ export function podBatch(pod: PodObject): PodBatch | null {
     node: pod.spec?.nodeName ?? null,
     end,
     exitCode,
-    created: Date.parse(pod.metadata?.creationTimestamp ?? "") || 0,
+    created: createdOf(pod),
   };
+}
+
+export const CREATED_ANNOTATION = "imagechain.io/created";
+
+/**
+ * The operator's own record of when it made a pod (`<ms since epoch>.<index in that reconcile>`), else the
+ * API's creation time. The order matters: a batch that takes tasks a failed batch gave back must be replayed
+ * after that failure, and creation timestamps have whole seconds only.
+ */
+function createdOf(pod: PodObject): [number, number] {
+  const m = /^(\d+)\.(\d+)$/.exec(pod.metadata?.annotations?.[CREATED_ANNOTATION] ?? "");
+  if (m) return [Number(m[1]), Number(m[2])];
+  return [Date.parse(pod.metadata?.creationTimestamp ?? "") || 0, 0];
 }
 
 /** The worker's exit code says whether a failure is the input's fault (2); an eviction is not a failure. */
@@ -113,7 +127,10 @@ export function observePods(
 ): ChainState {
   const ordered = [...pods].sort(
     (a, b) =>
-      a.created - b.created || a.lane - b.lane || seqOf(a.batch) - seqOf(b.batch) || a.attempt - b.attempt,
+      a.created[0] - b.created[0] ||
+      a.created[1] - b.created[1] ||
+      seqOf(a.batch) - seqOf(b.batch) ||
+      a.attempt - b.attempt,
   );
   let s = state;
   for (const p of ordered) {

@@ -24,7 +24,14 @@ import { Expectations } from "./expectations.ts";
 import { KubeHttpError, kubeJson, kubeRequest } from "./kube-http.ts";
 import { laneClaim, laneVolumeName } from "./lane-claim.ts";
 import { LABEL, type ChainMeta } from "./meta.ts";
-import { observePods, podBatch, recorded, type PodBatch, type PodObject } from "./observed-pods.ts";
+import {
+  CREATED_ANNOTATION,
+  observePods,
+  podBatch,
+  recorded,
+  type PodBatch,
+  type PodObject,
+} from "./observed-pods.ts";
 import { batchPod } from "./pods.ts";
 import type { ReconcileResult } from "./queue.ts";
 import { lanesFromStatus, stateFromStatus, type RecordedStatus } from "./restore.ts";
@@ -206,6 +213,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       suspend: spec.suspend,
     });
     let requeueAfterMs: number | undefined;
+    let made = 0;
     let complete = false;
     for (const a of actions) {
       switch (a.type) {
@@ -236,6 +244,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
             volume: record.volume,
           });
           pod.spec!.containers[0]!.args!.push("--shared", shared);
+          pod.metadata!.annotations![CREATED_ANNOTATION] = `${at}.${made++}`;
           await create(`/api/v1/namespaces/${meta.namespace}/pods`, o.decoratePod ? o.decoratePod(pod) : pod);
           expectations.wrote(key, now(), { pods: [pod.metadata!.name!] });
           state = observe(p, state, { ...a, type: "BatchStarted" }).state;

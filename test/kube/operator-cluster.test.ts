@@ -33,8 +33,12 @@ let cluster: Cluster;
 let kubectl: Kubectl;
 let controller: Controller;
 const errors: string[] = [];
-/** Every pod the operator created, by lane. */
-const created = new Map<string, number>();
+/** The bytes of `imagechain run` on the chain (the first test makes them; the output URI is not in them). */
+let expected: Buffer;
+/** Every pod the operator created. */
+const created: V1Pod[] = [];
+/** Pods made to exit 1 at once, as a transient failure would. */
+const failing = new Set<string>();
 
 beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
@@ -50,19 +54,7 @@ beforeAll(async () => {
   await kubectl(["apply", "-f", CRD_FILE]);
   await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
   await kubectl(["apply", "-f", "-"], secret());
-  controller = startController({
-    kc: kubeConfigOf(cluster.server),
-    namespace: "default",
-    image: "imagechain/worker:dev",
-    command: [process.execPath, WORKER],
-    credentials: s3.options.credentials,
-    decoratePod: (pod) => {
-      const lane = pod.metadata!.labels!["imagechain.io/lane"]!;
-      created.set(lane, (created.get(lane) ?? 0) + 1);
-      return unshadowed(pod);
-    },
-    onError: (key, e) => errors.push(`${key}: ${String(e)}`),
-  });
+  controller = startOperator();
   await controller.synced;
 });
 afterAll(async () => {
@@ -72,6 +64,25 @@ afterAll(async () => {
   await s3?.stop();
   await rm(scene.dir, { recursive: true, force: true });
 });
+
+/** The operator in this process, as `imagechain operator` runs it, with the emulator's pod adjustments. */
+function startOperator(): Controller {
+  return startController({
+    kc: kubeConfigOf(cluster.server),
+    namespace: "default",
+    image: "imagechain/worker:dev",
+    command: [process.execPath, WORKER],
+    credentials: s3.options.credentials,
+    decoratePod: (pod) => {
+      created.push(pod);
+      const c = pod.spec!.containers[0]!;
+      if (failing.has(pod.metadata!.name!))
+        [c.command, c.args] = [[process.execPath, "-e", "process.exit(1)"], []];
+      return unshadowed(pod);
+    },
+    onError: (key, e) => errors.push(`${key}: ${String(e)}`),
+  });
+}
 
 function secret(): string {
   const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -122,6 +133,19 @@ async function objectBytes(bucket: string, key: string): Promise<Buffer> {
   return Buffer.from(await res.Body!.transformToByteArray());
 }
 
+/** Applies the chain and waits until it has finished either way. */
+async function runToEnd(doc: ReturnType<typeof chainDoc>): Promise<Chain> {
+  await kubectl(["apply", "-f", "-"], stringify(doc));
+  return until(
+    `${doc.metadata.name} finishes`,
+    async () => {
+      const c = await getChain(doc.metadata.name);
+      return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
+    },
+    60_000,
+  );
+}
+
 async function chainPods(uid: string): Promise<string[]> {
   const out = await kubectl(["get", "pods", "-l", `imagechain.io/chain-uid=${uid}`, "-o", "name"]);
   return out.split("\n").filter(Boolean);
@@ -133,7 +157,7 @@ describe("imagechain operator on the emulator", () => {
     const file = await writeChain(scene.dir, "chain.yaml", doc);
     const reference = await imagechain(["run", file, "--workers", "2"], ENV);
     expect(reference.code, reference.stderr).toBe(0);
-    const expected = await objectBytes("out", "ndvi.tif");
+    expected = await objectBytes("out", "ndvi.tif");
     await s3.client.send(new DeleteObjectCommand({ Bucket: "out", Key: "ndvi.tif" }));
 
     expect(await kubectl(["apply", "-f", file])).toContain("imagechain.imagechain.io/ndvi-e2e created");
@@ -159,7 +183,8 @@ describe("imagechain operator on the emulator", () => {
       20_000,
     );
     // Both lanes ran pods, each on its own claim (lane volumes are not yet collected: a known gap).
-    expect([...created.keys()].sort()).toEqual(["0", "1"]);
+    const mine = created.filter((p) => p.metadata!.name!.startsWith("ndvi-e2e-"));
+    expect(new Set(mine.map((p) => p.metadata!.labels!["imagechain.io/lane"]))).toEqual(new Set(["0", "1"]));
     const claims = await kubectl([
       "get",
       "pvc",
@@ -169,11 +194,70 @@ describe("imagechain operator on the emulator", () => {
       "name",
     ]);
     expect(claims.trim().split("\n")).toHaveLength(2);
-    const pods = [...created.values()].reduce((a, b) => a + b, 0);
+    const pods = mine.length;
     console.log(
       `${total} tasks, ${pods} pods, progress ${done.status!.progress}, reconcile errors: ${errors.length}`,
     );
   }, 120_000);
+
+  it("retries a batch whose pod failed transiently, and the output is unchanged", async () => {
+    const doc = chainDoc("retry", "s3://out/retry.tif");
+    // Made suspended first: pod names hold a prefix of the uid, known once the chain exists.
+    await kubectl(["apply", "-f", "-"], stringify({ ...doc, spec: { ...doc.spec, suspend: true } }));
+    const uid = (await getChain("retry")).metadata.uid;
+    const prefix = `retry-${uid.replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
+    failing.add(`${prefix}-l0-b1-a1`);
+    failing.add(`${prefix}-l1-b0-a1`);
+    const done = await runToEnd(doc);
+    expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
+    expect((await objectBytes("out", "retry.tif")).equals(expected)).toBe(true);
+    const names = created.map((p) => p.metadata!.name!).filter((n) => n.startsWith(prefix));
+    expect(names).toEqual(expect.arrayContaining([`${prefix}-l0-b1-a2`, `${prefix}-l1-b0-a2`]));
+    // The failed first attempts stay for their logs (until ttlSecondsAfterFinished, not yet collected).
+    expect((await chainPods(uid)).sort()).toEqual([`pod/${prefix}-l0-b1-a1`, `pod/${prefix}-l1-b0-a1`]);
+  }, 90_000);
+
+  it("resumes after the operator stops mid-run, from the status and the pods it finds", async () => {
+    const doc = chainDoc("restart", "s3://out/restart.tif");
+    await kubectl(["apply", "-f", "-"], stringify(doc));
+    const uid = (await until("the chain exists", () => getChain("restart").catch(() => undefined))).metadata
+      .uid;
+    await until("its first pods exist", async () => (await chainPods(uid)).length > 0, 20_000);
+    await controller.stop();
+    const before = created.filter((p) => p.metadata!.name!.startsWith("restart-")).length;
+    // Meanwhile the pods finish with no operator to see them.
+    await until(
+      "the first pods finish",
+      async () => {
+        const phases = await kubectl([
+          "get",
+          "pods",
+          "-l",
+          `imagechain.io/chain-uid=${uid}`,
+          "-o",
+          "jsonpath={.items[*].status.phase}",
+        ]);
+        return phases.split(" ").every((p) => p === "Succeeded" || p === "Failed");
+      },
+      20_000,
+    );
+    controller = startOperator();
+    await controller.synced;
+    const done = await until(
+      "the chain finishes",
+      async () => {
+        const c = await getChain("restart");
+        return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
+      },
+      60_000,
+    );
+    expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
+    expect((await objectBytes("out", "restart.tif")).equals(expected)).toBe(true);
+    const names = created.map((p) => p.metadata!.name!).filter((n) => n.startsWith("restart-"));
+    // No pod name made twice: the new operator did not start again what the first one had started.
+    expect(new Set(names).size).toBe(names.length);
+    console.log(`restart: ${before} pods before the stop, ${names.length} in all`);
+  }, 90_000);
 
   it("fails a chain the semantic check refuses, naming the field, and starts no pod", async () => {
     const doc = chainDoc("bad-input", "s3://out/bad.tif");

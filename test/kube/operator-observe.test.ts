@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { Expectations } from "../../operator/kube/expectations.ts";
 import { ANNOTATION, LABEL, formatTaskList, parseTaskList } from "../../operator/kube/meta.ts";
-import { observePods, podBatch, recorded, type PodObject } from "../../operator/kube/observed-pods.ts";
+import {
+  CREATED_ANNOTATION,
+  observePods,
+  podBatch,
+  recorded,
+  type PodObject,
+} from "../../operator/kube/observed-pods.ts";
 import { schedule } from "../../operator/schedule/schedule.ts";
 import { DONE, PENDING, RUNNING, initialState, type ChainState } from "../../operator/schedule/types.ts";
 import { smallPlan } from "../schedule/fixtures.ts";
@@ -22,6 +28,8 @@ interface PodFixture {
   exitCode?: number;
   reason?: string;
   created?: number;
+  /** The operator's creation record: ms and index within a reconcile. */
+  order?: [number, number];
 }
 
 function pod(f: PodFixture): PodObject {
@@ -38,7 +46,10 @@ function pod(f: PodFixture): PodObject {
         [LABEL.lane]: String(f.lane),
         [LABEL.attempt]: String(f.attempt ?? 1),
       },
-      annotations: { [ANNOTATION.tasks]: formatTaskList(f.tasks) },
+      annotations: {
+        [ANNOTATION.tasks]: formatTaskList(f.tasks),
+        ...(f.order ? { [CREATED_ANNOTATION]: f.order.join(".") } : {}),
+      },
     },
     spec: { nodeName: "node-0" },
     status: {
@@ -96,6 +107,21 @@ describe("pods replayed onto the restored state", () => {
     );
     expect(s.batches.map((b) => [b.id, b.attempt, b.phase, b.failures])).toEqual([
       [b1.batch, 2, "running", 1],
+    ]);
+  });
+
+  it("replays in the operator's creation order: a batch that took a failed batch's tasks comes after it", () => {
+    // Same second of creationTimestamp, and the later batch has the lower number: only the record orders them.
+    const taken = b1.tasks.at(-1)!;
+    const earlier = { ...b1, batch: `l${b1.lane}-b3` };
+    const s = replay(
+      fresh(),
+      { batch: "l0-b1", lane: 0, tasks: [taken], phase: "Failed", exitCode: 1, order: [1000, 0] },
+      { ...earlier, phase: "Failed", exitCode: 1, order: [900, 0] },
+    );
+    expect(s.batches.map((b) => [b.id, b.tasks])).toEqual([
+      [earlier.batch, [b1.tasks[0]]],
+      ["l0-b1", [taken]],
     ]);
   });
 
