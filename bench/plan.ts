@@ -10,7 +10,7 @@ import { progressStatus } from "../operator/schedule/progress.ts";
 import { schedule } from "../operator/schedule/schedule.ts";
 import { DONE, initialState } from "../operator/schedule/types.ts";
 import { validateSpec } from "../operator/spec/validate.ts";
-import { NDVI_SMOOTH_STEPS } from "../scripts/lib/chains.ts";
+import { fiveStepChain } from "../scripts/lib/chains.ts";
 
 const { values } = parseArgs({
   options: { side: { type: "string", default: "1000" }, lanes: { type: "string", default: "256" } },
@@ -19,23 +19,7 @@ const side = Number(values.side);
 const lanes = Number(values.lanes);
 const TILE = 512;
 
-const spec = {
-  sources: { scene: { uri: "s3://bench/scene.tif" } },
-  steps: [
-    ...NDVI_SMOOTH_STEPS,
-    {
-      name: "scaled",
-      op: "bandmath",
-      inputs: { im: "smooth" },
-      params: { expression: "clamp(im.b1, -1, 1) * 100" },
-    },
-    { name: "edges", op: "convolve", inputs: { im: "scaled" }, params: { kernel: { sobel: "magnitude" } } },
-    { name: "stretched", op: "stretch", inputs: { im: "edges" }, params: { dataType: "uint8" } },
-  ],
-  outputs: [{ step: "stretched", uri: "s3://bench/out.tif" }],
-  tiling: { tileSize: TILE },
-  execution: { parallelism: lanes, tasksPerPod: 64 },
-};
+const spec = fiveStepChain(lanes, TILE);
 const scene = {
   width: side * TILE,
   height: side * TILE,

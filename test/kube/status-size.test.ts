@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chainStatus, type LaneRecord } from "../../operator/kube/status.ts";
 import { DONE, initialState, RUNNING, type Batch } from "../../operator/schedule/types.ts";
 import { mulberry32 } from "../../scripts/lib/prng.ts";
-import { NDVI_SMOOTH_STEPS } from "../../scripts/lib/chains.ts";
+import { fiveStepChain } from "../../scripts/lib/chains.ts";
 import { planOf } from "../plan/helpers.ts";
 import { utmGrid } from "../spec/fixtures.ts";
 
@@ -17,28 +17,7 @@ const TILE = 512;
 
 describe("status size", () => {
   it("stays under 64 KiB for 1 M tasks on 1,000 lanes at any point of the run", () => {
-    const spec = {
-      sources: { scene: { uri: "s3://bench/scene.tif" } },
-      steps: [
-        ...NDVI_SMOOTH_STEPS,
-        {
-          name: "scaled",
-          op: "bandmath",
-          inputs: { im: "smooth" },
-          params: { expression: "clamp(im.b1, -1, 1) * 100" },
-        },
-        {
-          name: "edges",
-          op: "convolve",
-          inputs: { im: "scaled" },
-          params: { kernel: { sobel: "magnitude" } },
-        },
-        { name: "stretched", op: "stretch", inputs: { im: "edges" }, params: { dataType: "uint8" } },
-      ],
-      outputs: [{ step: "stretched", uri: "s3://bench/out.tif" }],
-      tiling: { tileSize: TILE },
-      execution: { parallelism: LANES, tasksPerPod: 64 },
-    };
+    const spec = fiveStepChain(LANES, TILE);
     const plan = planOf(spec, { scene: utmGrid({ width: SIDE * TILE, height: SIDE * TILE }) });
     const n = plan.order.length;
     expect(n).toBeGreaterThan(1_000_000);
