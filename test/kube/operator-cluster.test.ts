@@ -10,6 +10,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -25,6 +26,7 @@ import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
 
 const WORKER = join(import.meta.dirname, "../../worker/main.ts");
+const MAIN = join(import.meta.dirname, "../../operator/cli/main.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 
 let s3: S3Fixture;
@@ -120,7 +122,7 @@ interface Chain {
   status?: {
     phase?: string;
     progress?: string;
-    conditions?: { type: string; status: string; message: string }[];
+    conditions?: { type: string; status: string; reason: string; message: string }[];
   };
 }
 
@@ -259,23 +261,46 @@ describe("imagechain operator on the emulator", () => {
     console.log(`restart: ${before} pods before the stop, ${names.length} in all`);
   }, 90_000);
 
-  it("fails a chain the semantic check refuses, naming the field, and starts no pod", async () => {
-    const doc = chainDoc("bad-input", "s3://out/bad.tif");
-    const steps = [doc.spec.steps[0]!, { ...doc.spec.steps[1]!, inputs: { im: "nowhere" } }];
-    await kubectl(["apply", "-f", "-"], stringify({ ...doc, spec: { ...doc.spec, steps } }));
-    const failed = await until(
-      "the chain fails",
-      async () => {
-        const c = await getChain("bad-input");
-        return c.status?.phase === "Failed" ? c : undefined;
-      },
-      20_000,
-    );
-    const condition = failed.status!.conditions!.find((c) => c.type === "Failed")!;
-    expect(condition.status).toBe("True");
-    expect(condition.message).toContain("spec.steps[1].inputs");
-    expect(await chainPods(failed.metadata.uid)).toEqual([]);
+  it("imagechain operator (the CLI, one namespace) fails a chain the semantic check refuses, naming the field, with no pod", async () => {
+    const config = join(scene.dir, "kubeconfig");
+    await writeFile(config, cluster.server.kubeconfig());
+    await kubectl(["apply", "-f", "-"], "apiVersion: v1\nkind: Namespace\nmetadata: { name: cli }\n");
+    const cli = spawn(process.execPath, [MAIN, "operator", "--kubeconfig", config, "--namespace", "cli"], {
+      env: { ...process.env, ...ENV },
+    });
+    let stderr = "";
+    cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.on("close", resolve));
+    try {
+      const doc = chainDoc("bad-input", "s3://out/bad.tif");
+      const steps = [doc.spec.steps[0]!, { ...doc.spec.steps[1]!, inputs: { im: "nowhere" } }];
+      const bad = { ...doc, metadata: { name: "bad-input", namespace: "cli" }, spec: { ...doc.spec, steps } };
+      await kubectl(["apply", "-f", "-"], stringify(bad));
+      const failed = await until(
+        "the chain fails",
+        async () => {
+          const c = JSON.parse(
+            await kubectl(["get", "imagechain", "bad-input", "-n", "cli", "-o", "json"]),
+          ) as Chain;
+          return c.status?.phase === "Failed" ? c : undefined;
+        },
+        20_000,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}\n${stderr}`);
+      });
+      const condition = failed.status!.conditions!.find((c) => c.type === "Failed")!;
+      expect(condition.status).toBe("True");
+      expect(condition.reason).toBe("InvalidSpec");
+      expect(condition.message).toContain("spec.steps[1].inputs");
+      const pods = await kubectl(["get", "pods", "-n", "cli", "-o", "name"]);
+      expect(pods.trim()).toBe("");
+    } finally {
+      cli.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('"msg":"operator started"');
   }, 30_000);
+
   it("fails a chain whose source has a corrupt tile, naming the source and the tile, without retrying", async () => {
     const bytes = Buffer.from(await readFile(scene.path));
     // Full-resolution tile data (overviews come first in a COG), as run-errors.test.ts damages it.
