@@ -197,6 +197,16 @@ describe("imagechain operator on the emulator", () => {
     ]);
     expect(claims.trim().split("\n")).toHaveLength(2);
     const pods = mine.length;
+    // Work goes to where its data is: once a lane's first pod has landed, its later pods are pinned there.
+    for (const lane of ["0", "1"]) {
+      const nodes = mine
+        .filter((p) => p.metadata!.labels!["imagechain.io/lane"] === lane)
+        .map((p) => p.spec!.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution)
+        .map((r) => r?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values?.[0] ?? null);
+      expect(nodes.length, `lane ${lane}`).toBeGreaterThan(1);
+      expect(nodes.at(-1), `lane ${lane}`).not.toBeNull();
+      expect(new Set(nodes.filter((n) => n !== null)).size, `lane ${lane}`).toBe(1);
+    }
     console.log(
       `${total} tasks, ${pods} pods, progress ${done.status!.progress}, reconcile errors: ${errors.length}`,
     );
@@ -206,7 +216,12 @@ describe("imagechain operator on the emulator", () => {
     const doc = chainDoc("retry", "s3://out/retry.tif");
     // Made suspended first: pod names hold a prefix of the uid, known once the chain exists.
     await kubectl(["apply", "-f", "-"], stringify({ ...doc, spec: { ...doc.spec, suspend: true } }));
-    const uid = (await getChain("retry")).metadata.uid;
+    const suspended = await until("the chain is Suspended", async () => {
+      const c = await getChain("retry");
+      return c.status?.phase === "Suspended" ? c : undefined;
+    });
+    const uid = suspended.metadata.uid;
+    expect(await chainPods(uid)).toEqual([]);
     const prefix = `retry-${uid.replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
     failing.add(`${prefix}-l0-b1-a1`);
     failing.add(`${prefix}-l1-b0-a1`);
