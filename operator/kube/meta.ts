@@ -108,31 +108,4 @@ export function ownedMeta(
   };
 }
 
-/**
- * Task ids in execution order with ascending consecutive runs written as ranges: `3,4,9-12` (the
- * worker's `--tasks`). Sorting would lose the depth-first order the worker runs them in.
- */
-export function formatTaskList(tasks: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < tasks.length;) {
-    let j = i;
-    while (j + 1 < tasks.length && tasks[j + 1] === tasks[j]! + 1) j++;
-    parts.push(j - i >= 2 ? `${tasks[i]}-${tasks[j]}` : tasks.slice(i, j + 1).join(","));
-    i = j + 1;
-  }
-  return parts.join(",");
-}
-
-/**
- * The inverse of formatTaskList, for the task list a pod carries (the worker parses its `--tasks` with its
- * own copy in worker/run/entry.ts, whose module runs the worker when imported). Throws a RangeError.
- */
-export function parseTaskList(text: string): number[] {
-  return text.split(",").flatMap((part) => {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new RangeError(`task list: '${part}' is not a task id or range`);
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  });
-}
+export { formatTaskList, parseTaskList } from "../../worker/run/task-list.ts";

@@ -17,6 +17,7 @@ import { dirScratch, type Scratch } from "./scratch.ts";
 import { stackScratch } from "./scratch-stack.ts";
 import { s3OptionsOf } from "./sources.ts";
 import { TaskError } from "./task-error.ts";
+import { parseTaskList } from "./task-list.ts";
 import { startWorker, type Worker } from "./worker.ts";
 
 async function start(
@@ -41,17 +42,6 @@ function failure(e: unknown): { permanent: boolean; message: string } {
   return { permanent: err.permanent, message: err.message };
 }
 
-/** Task ids as the scheduler's batches list them: `3,4,9-12`. */
-export function parseTaskList(text: string): number[] {
-  return text.split(",").flatMap((part) => {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new TaskError(`--tasks: '${part}' is not a task id or range`, true);
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-  });
-}
-
 async function runOnce(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -73,7 +63,13 @@ async function runOnce(argv: string[]): Promise<number> {
   const { spec } = manifestParts(parseYaml(await readFile(chain, "utf8")));
   const worker = await start(spec, Number(lanes), scratch, { oneArea: false, shared });
   try {
-    for (const task of parseTaskList(tasks)) {
+    let list: number[];
+    try {
+      list = parseTaskList(tasks);
+    } catch (e) {
+      throw new TaskError(`--tasks: ${(e as Error).message}`, true);
+    }
+    for (const task of list) {
       const result = await worker.runTask(task, Number(lane));
       process.stdout.write(`${JSON.stringify({ task, ...result })}\n`);
     }
