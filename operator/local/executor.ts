@@ -144,6 +144,7 @@ async function execute(
 
   let state: ChainState = initialState(total, p.lanes.count);
   let timer: NodeJS.Timeout | undefined;
+  let due = false; // a timer that fired while this loop was busy must not be lost
   try {
     for (;;) {
       if (inbox.length) {
@@ -153,6 +154,7 @@ async function execute(
         if (now !== done) emit({ type: "progress", done: (done = now), total });
       }
       let acted = false;
+      due = false;
       for (const a of schedule(p, state, Date.now(), { parallelism: pool.size })) {
         switch (a.type) {
           case "Complete":
@@ -186,11 +188,17 @@ async function execute(
             break;
           case "RequeueAfter":
             clearTimeout(timer);
-            timer = setTimeout(() => wake?.(), Math.max(1, a.ms));
+            timer = setTimeout(
+              () => {
+                due = true;
+                wake?.();
+              },
+              Math.max(1, a.ms),
+            );
             break;
         }
       }
-      if (acted || inbox.length) continue;
+      if (acted || inbox.length || due) continue;
       await new Promise<void>((resolve) => (wake = resolve));
       wake = null;
     }
