@@ -144,7 +144,7 @@ async function execute(
 
   let state: ChainState = initialState(total, p.lanes.count);
   let timer: NodeJS.Timeout | undefined;
-  let due = false; // a timer that fired while this loop was busy must not be lost
+  let due: boolean; // a timer that fired while this loop was busy must not be lost
   try {
     for (;;) {
       if (inbox.length) {
