@@ -20,7 +20,23 @@ import { formatIssues } from "../spec/issues.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { chainConfigMap } from "./chain-config.ts";
+import {
+  collectDeletedChain,
+  deleteLaneClaims,
+  dropScratchFinalizer,
+  hasScratchFinalizer,
+  putFinalizers,
+  type CollectedChain,
+} from "./collect.ts";
 import { Expectations } from "./expectations.ts";
+import {
+  failedPodsDue,
+  finishedLanes,
+  lanesInUse,
+  SCRATCH_FINALIZER,
+  SCRATCH_GIVE_UP_MS,
+  sooner,
+} from "./gc.ts";
 import { KubeHttpError, kubeJson, kubeRequest } from "./kube-http.ts";
 import { laneClaim, laneVolumeName } from "./lane-claim.ts";
 import { LABEL, type ChainMeta } from "./meta.ts";
@@ -43,7 +59,7 @@ import type { KubeObject, Store } from "./store.ts";
 export interface ChainObject extends KubeObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: KubeObject["metadata"] & { readonly uid?: string; readonly generation?: number };
+  readonly metadata?: CollectedChain["metadata"] & { readonly generation?: number };
   readonly spec?: unknown;
   readonly status?: RecordedStatus & {
     readonly observedGeneration?: number;
@@ -64,6 +80,8 @@ export interface ReconcilerOptions {
   /** S3 credentials of the operator itself (reading headers, deleting scratch); default: the environment. */
   readonly credentials?: S3Options["credentials"];
   readonly now?: () => number;
+  /** How long a deleted chain waits for S3 to empty its shared scratch; default 10 minutes. */
+  readonly scratchGiveUpMs?: number;
   /** A last change to each pod before it is created (the tests' emulator needs one). */
   readonly decoratePod?: (pod: V1Pod) => V1Pod;
 }
@@ -156,26 +174,60 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     };
     const generation = chain.metadata.generation ?? 1;
     const status = chain.status;
-    const batches = o.pods
+    const owned = o.pods
       .list()
       .filter(
         (p) => p.metadata?.namespace === meta.namespace && p.metadata.labels?.[LABEL.chainUid] === meta.uid,
-      )
-      .flatMap((p) => podBatch(p) ?? []);
+      );
+    const batches = owned.flatMap((p) => podBatch(p) ?? []);
+    const checked = validateSpec(chain.spec);
+    // Our own write to the chain: later reconciles wait until the store shows it (no 409 on a stale read).
+    const wroteChain = () =>
+      expectations.wrote(key, now(), {
+        ...(chain.metadata!.resourceVersion ? { readVersion: chain.metadata!.resourceVersion } : {}),
+      });
 
+    if (chain.metadata.deletionTimestamp) {
+      if (!hasScratchFinalizer(chain)) return {};
+      const spec = checked.ok ? checked.value : null;
+      const uri = spec && sharedScratchUri(spec, meta, o.scratchUri);
+      const again = await collectDeletedChain({
+        kc: o.kc,
+        chain,
+        meta,
+        pods: owned.map((p) => p.metadata!.name!),
+        deletePod,
+        scratch: spec && uri ? { uri, s3: s3Of(spec) } : null,
+        now: now(),
+        giveUpMs: o.scratchGiveUpMs ?? SCRATCH_GIVE_UP_MS,
+      });
+      if (again !== undefined) return { requeueAfterMs: again };
+      wroteChain();
+      return {};
+    }
     if (
       (status?.phase === "Succeeded" || status?.phase === "Failed") &&
       status.observedGeneration === generation
     ) {
-      // Finished: nothing more runs; failed pods stay for their logs.
-      for (const b of batches) if (b.end.kind !== "failed") await deletePod(meta.namespace, b.pod);
-      return {};
+      // Finished: nothing more runs; failed pods stay for their logs, their time to live.
+      const ttl = checked.ok ? checked.value.ttlSecondsAfterFinished : 0;
+      const due = failedPodsDue(batches, ttl, now(), null);
+      for (const b of batches)
+        if (b.end.kind !== "failed" || due.expired.includes(b.pod)) await deletePod(meta.namespace, b.pod);
+      const inUse = lanesInUse(batches);
+      await deleteLaneClaims(o.kc, o.claims, meta, (lane) => !inUse.has(lane));
+      if (inUse.size === 0 && hasScratchFinalizer(chain)) {
+        const uri = checked.ok ? sharedScratchUri(checked.value, meta, o.scratchUri) : null;
+        if (checked.ok && uri) await removeSharedScratch(uri, s3Of(checked.value));
+        await dropScratchFinalizer(o.kc, chain);
+        wroteChain();
+      }
+      return due.nextInMs === undefined ? {} : { requeueAfterMs: due.nextInMs };
     }
     const fail = async (message: string) => {
       await writeStatus(key, chain, invalidSpecStatus(generation, message, now(), status?.conditions));
       return {};
     };
-    const checked = validateSpec(chain.spec);
     if (!checked.ok) return fail(formatIssues(checked.issues));
     const spec = checked.value;
     const shared = sharedScratchUri(spec, meta, o.scratchUri);
@@ -194,6 +246,12 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       throw new Error(
         `${key}: status does not fit the plan: ${formatIssues([...(restored.ok ? [] : restored.issues), ...(laneRecords.ok ? [] : laneRecords.issues)])}`,
       );
+    if (!hasScratchFinalizer(chain)) {
+      // Before the first pod: from now on a deletion of the chain waits until its shared scratch is emptied.
+      await putFinalizers(o.kc, chain, [...(chain.metadata.finalizers ?? []), SCRATCH_FINALIZER]);
+      wroteChain();
+      return {};
+    }
     if (!configs.has(meta.uid)) {
       await create(`/api/v1/namespaces/${meta.namespace}/configmaps`, chainConfigMap(meta, p.spec));
       configs.add(meta.uid);
@@ -273,6 +331,16 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     });
     await writeStatus(key, chain, next as unknown as Record<string, unknown>);
     for (const b of batches) if (recorded(restored.value, b)) await deletePod(meta.namespace, b.pod);
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+    const due = failedPodsDue(batches, spec.ttlSecondsAfterFinished, now(), restored.value);
+    for (const pod of due.expired) {
+      await deletePod(meta.namespace, pod);
+      messages.delete(pod);
+    }
+    // The state as written: a lane's volume goes once the status says nothing will need it again.
+    const finished = finishedLanes(p, state, batches);
+    const inUse = lanesInUse(batches);
+    await deleteLaneClaims(o.kc, o.claims, meta, (l) => (complete && !inUse.has(l)) || finished.has(l));
+    const again = sooner(requeueAfterMs, due.nextInMs);
+    return again === undefined ? {} : { requeueAfterMs: again };
   };
 }
