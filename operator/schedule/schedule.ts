@@ -45,10 +45,13 @@ export function schedule(
     running++;
   };
   for (const b of state.batches) if (b.phase === "running") startOn(b.lane);
+  // Lanes whose lost node's replacement has not joined yet (see ChainState.unproven).
+  const late = lanesLate(state);
   // Tasks of running batches are not pending; those of batches waiting to retry are kept for them, except
-  // when such a batch has no counted failure to wait out and a lane loss took its inputs: then they go back
-  // to the pool, where any node that can read their recomputed inputs may take them.
-  const released = (b: Batch) => b.failures === 0 && b.retryAt! <= now && !inputsReady(plan, tasks, b.tasks);
+  // when such a batch has no counted failure to wait out and a lane loss took its inputs or its lane is
+  // late: then they go back to the pool, where any node that can read their inputs may take them.
+  const released = (b: Batch) =>
+    b.failures === 0 && b.retryAt! <= now && (late.includes(b.lane) || !inputsReady(plan, tasks, b.tasks));
   const holding = state.batches.filter((b) => b.phase === "running" || !released(b));
   const reserved = new Set(holding.flatMap((b) => (b.phase === "backoff" ? b.tasks : [])));
   const load = loads(plan, state, holding, reserved);
@@ -56,20 +59,23 @@ export function schedule(
   const queued = Int32Array.from(load);
   for (const b of holding) queued[b.lane]! -= b.tasks.length;
   const size = chunk(load, parallelism, tasksPerPod);
+  const builder = new BatchBuilder(plan, state, reserved, tasksPerPod);
   let wake = Infinity;
   for (const b of state.batches) {
     if (b.phase !== "backoff") continue;
     if (b.retryAt! > now) wake = Math.min(wake, b.retryAt!);
-    else if (!suspended && running < parallelism && inputsReady(plan, tasks, b.tasks)) {
-      const lane = retryLane(plan, state, b, load, tasksPerPod);
-      actions.push({ type: "StartBatch", batch: b.id, lane, attempt: b.attempt + 1, tasks: b.tasks });
+    else if (!suspended && running < parallelism && !released(b) && inputsReady(plan, tasks, b.tasks)) {
+      const lane = retryLane(plan, state, b, load, tasksPerPod, late);
+      // The retry climbs on from its tasks like a new batch: a retried overview tile is often the last
+      // input of the level above, which would otherwise wait for a pod of its own, and so on up.
+      const batch = builder.extend(b.tasks, lane);
+      actions.push({ type: "StartBatch", batch: b.id, lane, attempt: b.attempt + 1, tasks: batch });
       startOn(lane);
       load[b.lane]! -= b.tasks.length;
-      load[lane]! += b.tasks.length;
+      load[lane]! += batch.length;
     }
   }
   if (!suspended && running < parallelism) {
-    const builder = new BatchBuilder(plan, state, reserved, tasksPerPod);
     const seq = [...state.nextBatch];
     // Fewest pods first, across calls: a lane gets a pod before any lane with more running gets another,
     // so that at the pod cap no node idles while another queues pods it can only run one after another.
@@ -86,6 +92,17 @@ export function schedule(
     // own node, which runs them one after another.
     const exhausted = new Set<number>(); // lanes with nothing a pod elsewhere can run
     const take = (lane: number, gap: number): number[] => {
+      // A late lane's queue waits for a node that is not there yet: any node lighter by a batch takes from it.
+      for (const victim of late) {
+        if (victim === lane || exhausted.has(victim) || load[victim]! - load[lane]! <= size) continue;
+        const batch = builder.build(victim, size, lane);
+        if (batch.length) {
+          load[victim]! -= batch.length;
+          load[lane]! += batch.length;
+          return batch;
+        }
+        exhausted.add(victim);
+      }
       for (let victim = heaviest(load, exhausted); victim >= 0 && victim !== lane;) {
         if (load[victim]! - load[lane]! <= gap) break;
         const batch = builder.build(victim, size, lane);
@@ -101,14 +118,23 @@ export function schedule(
     };
     for (let i = 0; i < waiting.length && running < parallelism; i++) {
       const lane = waiting[i]!;
-      let batch = take(lane, STEAL_GAP * tasksPerPod);
-      // The last of a lane's work waits for its running pod rather than splitting over two pods: a second
-      // one would take part of it now, and the overview tiles above both halves would need a third pod
-      // (and so on up the pyramid) after both; one pod later takes it all and climbs, finishing as soon.
-      if (batch.length === 0 && !(pods.has(lane) && queued[lane]! <= size)) batch = builder.build(lane, size);
-      // An idle node with nothing of its own takes whatever it can read, however little: near the end
-      // that is the top of the overview pyramid, waiting on lanes whose nodes are busy.
-      if (batch.length === 0 && !pods.has(lane)) batch = take(lane, 0);
+      let batch: number[];
+      if (late.includes(lane)) {
+        // Until its new node joins, a late lane binds one smallest batch to it and steals nothing: the rest
+        // of its queue stays where nodes that are up can take it.
+        if (pods.has(lane)) continue;
+        batch = builder.build(lane, Math.min(size, smallest(tasksPerPod)));
+      } else {
+        batch = take(lane, STEAL_GAP * tasksPerPod);
+        // The last of a lane's work waits for its running pod rather than splitting over two pods: a second
+        // one would take part of it now, and the overview tiles above both halves would need a third pod
+        // (and so on up the pyramid) after both; one pod later takes it all and climbs, finishing as soon.
+        if (batch.length === 0 && !(pods.has(lane) && queued[lane]! <= size))
+          batch = builder.build(lane, size);
+        // An idle node with nothing of its own takes whatever it can read, however little: near the end
+        // that is the top of the overview pyramid, waiting on lanes whose nodes are busy.
+        if (batch.length === 0 && !pods.has(lane)) batch = take(lane, 0);
+      }
       if (batch.length === 0) continue;
       actions.push({
         type: "StartBatch",
@@ -118,7 +144,7 @@ export function schedule(
         tasks: batch,
       });
       startOn(lane);
-      if (pods.get(lane)! < share) insertByPods(waiting, i + 1, lane, pods);
+      if (pods.get(lane)! < share && !late.includes(lane)) insertByPods(waiting, i + 1, lane, pods);
     }
   }
   if (wake !== Infinity) actions.push({ type: "RequeueAfter", ms: wake - now });
@@ -133,24 +159,44 @@ export function schedule(
 function chunk(load: Int32Array, parallelism: number, tasksPerPod: number): number {
   let left = 0;
   for (const l of load) left += l;
-  const floor = Math.ceil(tasksPerPod / SMALLEST);
+  const floor = smallest(tasksPerPod);
   return Math.max(floor, Math.min(tasksPerPod, Math.ceil(left / parallelism)));
 }
 /** The smallest new batch is `tasksPerPod` / SMALLEST: smaller ones would add pod starts for little. */
 const SMALLEST = 4;
+function smallest(tasksPerPod: number): number {
+  return Math.ceil(tasksPerPod / SMALLEST);
+}
+
+/** The lanes whose lost node's replacement has not reported a finished task yet. */
+function lanesLate(state: ChainState): number[] {
+  const late: number[] = [];
+  state.unproven?.forEach((u, lane) => {
+    if (u === 1) late.push(lane);
+  });
+  return late;
+}
 
 /** How many batches more work a lane must have than another before the other's node takes some of it. */
 const STEAL_GAP = 2;
 
 /**
  * Where a batch whose retry is due runs again: on the lightest lane's node instead of its own when its
- * lane is more than a batch behind (a lost node takes a while to replace, and the retry would queue
- * behind that lane's other work) and that node can read every input.
+ * lane is more than a batch behind (the retry would queue behind that lane's other work) or late (its lost
+ * node's replacement has not joined yet), and that node can read every input.
  */
-function retryLane(plan: Plan, state: ChainState, b: Batch, load: Int32Array, size: number): number {
-  let lightest = 0;
-  for (let l = 1; l < load.length; l++) if (load[l]! < load[lightest]!) lightest = l;
-  if (load[b.lane]! - load[lightest]! <= size) return b.lane;
+function retryLane(
+  plan: Plan,
+  state: ChainState,
+  b: Batch,
+  load: Int32Array,
+  size: number,
+  late: readonly number[],
+): number {
+  let lightest = -1;
+  for (let l = 0; l < load.length; l++)
+    if (!late.includes(l) && (lightest < 0 || load[l]! < load[lightest]!)) lightest = l;
+  if (lightest < 0 || (!late.includes(b.lane) && load[b.lane]! - load[lightest]! <= size)) return b.lane;
   const { depStart, deps } = plan.dag;
   const { laneOf, shared } = plan.lanes;
   const earlier = new Set<number>();
@@ -527,14 +573,29 @@ class BatchBuilder {
     return best;
   }
 
-  build(lane: number, size: number, node = lane): number[] {
-    const away = node !== lane;
-    const ready = this.readyIn(lane);
+  /**
+   * A batch due to retry, `tasks` in order, on the node of lane `node`, extended with the overview tiles
+   * they unlock there (and the siblings those need), climbing as a new batch does.
+   */
+  extend(tasks: readonly number[], node: number): number[] {
+    this.begin(node, node);
+    for (const t of tasks) this.take(t);
+    return this.finish(this.readyIn(node));
+  }
+
+  private begin(lane: number, node: number): void {
+    this.readyIn(lane);
     this.batch = [];
     this.unlocked = [];
     this.waitingOnBatch = [];
     this.lane = lane;
     this.node = node;
+  }
+
+  build(lane: number, size: number, node = lane): number[] {
+    const away = node !== lane;
+    const ready = this.readyIn(lane);
+    this.begin(lane, node);
     while (this.batch.length < size && ready.size > 0) {
       const pick = away ? this.pickAway(ready, this.unlocked, node) : this.pickHome(ready);
       if (pick === null) break;
@@ -544,6 +605,10 @@ class BatchBuilder {
       if (list.length === 0) ready.delete(stage);
       if (!this.taken.has(t)) this.take(t); // a task gathered by an earlier one may still be listed
     }
+    return this.finish(ready);
+  }
+
+  private finish(ready: Map<number, number[]>): number[] {
     // Past the batch size, the pod still climbs the overview pyramid as far as this batch unlocked it: each
     // level left out would cost a pod start of its own, for a tenth of the work of a tile task.
     for (let c = this.climb(); c !== -1 && this.batch.length < this.limit; c = this.climb()) this.take(c);

@@ -109,12 +109,15 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
     case "TasksSucceeded": {
       if (!isCurrent) return unchanged;
       for (const t of stimulus.tasks) if (tasks[t] === RUNNING) move(t, DONE);
-      return withBatches(state.batches);
+      return withBatches(state.batches, proven(state, current.lane));
     }
     case "BatchSucceeded": {
       if (!isCurrent) return unchanged;
       for (const t of current.tasks) if (tasks[t] === RUNNING) move(t, DONE);
-      return withBatches(state.batches.filter((b) => b !== current));
+      return withBatches(
+        state.batches.filter((b) => b !== current),
+        proven(state, current.lane),
+      );
     }
     case "BatchFailed": {
       if (!isCurrent || current.phase !== "running") return unchanged;
@@ -155,9 +158,19 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
       const { recompute, gone } = recover(plan, state.tasks, new Set([stimulus.lane]), state.moved);
       for (const t of gone) move(t, DELETED);
       for (const t of recompute) move(t, PENDING);
-      return withBatches(state.batches);
+      const unproven = state.unproven ? state.unproven.slice() : new Uint8Array(plan.lanes.count);
+      unproven[stimulus.lane] = 1;
+      return withBatches(state.batches, { unproven });
     }
   }
+}
+
+/** A lane's node has finished a task since the lane was lost: it is up again. */
+function proven(state: ChainState, lane: number): Partial<ChainState> {
+  if (state.unproven?.[lane] !== 1) return {};
+  const unproven = state.unproven.slice();
+  unproven[lane] = 0;
+  return { unproven };
 }
 
 /** Every transition of one task, in order: its story. */

@@ -32,6 +32,11 @@ export interface ChainState {
   readonly batches: readonly Batch[]; // running or waiting to retry; finished batches are dropped
   readonly nextBatch: readonly number[]; // per lane: the sequence number of its next new batch
   readonly failure: string | null; // set once the chain has failed for good
+  /**
+   * 1 per lane whose node was lost and whose replacement has not reported a finished task yet: a fresh node
+   * takes a while to join, so work bound to it waits. Absent: no lane lost.
+   */
+  readonly unproven?: Uint8Array;
 }
 
 export type Stimulus =
@@ -91,5 +96,6 @@ export function initialState(taskCount: number, lanes: number): ChainState {
     batches: [],
     nextBatch: new Array<number>(lanes).fill(0),
     failure: null,
+    unproven: new Uint8Array(lanes),
   };
 }

@@ -287,6 +287,30 @@ describe("schedule", () => {
     expect(next.map((a) => a.tasks)).toEqual([[mine, theirs, top]]);
   });
 
+  it("retries a failed overview tile together with the levels above it that it unlocks", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
+    const { stageStart } = plan.dag;
+    const overviews = plan.stages.flatMap((s, i) => (s.kind === "overview" ? [stageStart[i]!] : []));
+    const [mine, theirs, top] = [overviews[0]!, overviews[0]! + 1, overviews[1]!];
+    const assemble = top + 1;
+    let state = initialState(20, 2);
+    state = { ...state, tasks: state.tasks.map((s, t) => (t < top && t !== mine ? DONE : s)) };
+    const batch = "l0-b3";
+    state = apply(
+      plan,
+      state,
+      { type: "BatchStarted", batch, lane: 0, attempt: 1, tasks: [mine] },
+      { type: "BatchFailed", batch, attempt: 1, reason: "error", at: T0 - 10_000, message: "exit 1" },
+    );
+    expect(state.tasks[theirs]).toBe(DONE);
+    // Retried alone, the top would wait for a pod of its own after the retry.
+    const retry = starts(schedule(plan, state, T0));
+    expect(retry).toEqual([{ type: "StartBatch", batch, lane: 0, attempt: 2, tasks: [mine, top] }]);
+    state = apply(plan, state, ...started(retry), { type: "BatchSucceeded", batch, attempt: 2 });
+    expect([mine, top].map((t) => state.tasks[t])).toEqual([DONE, DONE]);
+    expect(starts(schedule(plan, state, T0)).flatMap((a) => a.tasks)).toEqual([assemble]);
+  });
+
   it("gives the tasks of a node-lost batch back to the pool once the lane loss took their inputs", () => {
     const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
     let state = initialState(20, 2);
@@ -305,14 +329,37 @@ describe("schedule", () => {
       { type: "BatchFailed", batch: lost.batch, attempt: 1, reason: "node-lost", at: T0, message: "gone" },
       { type: "LaneLost", lane: 0 },
     );
-    const next = starts(schedule(plan, state, T0));
-    // The batch is not restarted as it was (its inputs are gone); its tasks join new depth-first batches.
-    expect(next.some((a) => a.batch === lost.batch)).toBe(false);
-    const taken = next.flatMap((a) => a.tasks);
+    // The batch is not restarted as it was (its inputs are gone); its tasks join new depth-first batches,
+    // once the batches that recompute their inputs have run.
+    const taken: number[] = [];
+    for (let round = 0; round < 4 && !lost.tasks.some((t) => taken.includes(t)); round++) {
+      const next = starts(schedule(plan, state, T0));
+      expect(next.some((a) => a.batch === lost.batch)).toBe(false);
+      taken.push(...next.flatMap((a) => a.tasks));
+      state = apply(plan, state, ...started(next));
+      const waiting = state.batches.filter((b) => b.phase === "backoff").flatMap((b) => b.tasks);
+      expect(waiting.filter((t) => taken.includes(t))).toEqual([]);
+      state = apply(
+        plan,
+        state,
+        ...next.map((b) => ({ type: "BatchSucceeded", batch: b.batch, attempt: 1 }) as const),
+      );
+    }
     expect(lost.tasks.some((t) => taken.includes(t))).toBe(true);
-    state = apply(plan, state, ...started(next));
-    const waiting = state.batches.filter((b) => b.phase === "backoff").flatMap((b) => b.tasks);
-    expect(waiting.filter((t) => taken.includes(t))).toEqual([]);
+  });
+
+  it("binds one smallest batch to a lost lane until its new node reports, leaving the rest to others", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
+    let state = apply(plan, initialState(20, 2), { type: "LaneLost", lane: 1 });
+    const first = starts(schedule(plan, state, T0));
+    const late = first.find((a) => a.lane === 1)!;
+    expect(late.tasks).toHaveLength(1);
+    state = apply(plan, state, ...started(first));
+    // Nothing more goes to the lane while its only pod waits for the node.
+    expect(starts(schedule(plan, state, T0)).filter((a) => a.lane === 1)).toEqual([]);
+    state = apply(plan, state, { type: "BatchSucceeded", batch: late.batch, attempt: 1 });
+    const again = starts(schedule(plan, state, T0)).find((a) => a.lane === 1)!;
+    expect(again.tasks).toHaveLength(4);
   });
 
   it("recomputes a lost lane's tiles that are still needed, and tells the story", () => {
