@@ -1,21 +1,41 @@
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { startController } from "../kube/controller.ts";
+import { startController, type ControllerOptions } from "../kube/controller.ts";
+import { runWhileLeading } from "../kube/leading.ts";
 import { UsageError } from "./failure.ts";
 
 const USAGE =
-  "usage: imagechain operator [--kubeconfig FILE] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]";
+  "usage: imagechain operator [--kubeconfig FILE] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]\n" +
+  "       [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]";
 
 /** The worker image when neither the chain nor --image names one: the operator's own image holds the worker. */
 const DEFAULT_IMAGE = process.env.IMAGECHAIN_IMAGE ?? "ghcr.io/imagechain/imagechain:latest";
 
+/** Which replica created a pod: the identity it held the Lease under. */
+export const CREATED_BY = "imagechain.io/created-by";
+
+/** A duration as the Kubernetes components write them: 15s, 500ms, 1m. */
+function duration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
+  if (!m) throw new UsageError(`--${flag} must be a duration like 15s or 500ms, not '${text}'\n${USAGE}`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
+}
+
 /**
- * `imagechain operator`: runs the controller until SIGINT or SIGTERM. The kubeconfig is --kubeconfig, else
- * the usual places (KUBECONFIG, ~/.kube/config, in-cluster). S3 credentials of the operator come from the
+ * `imagechain operator`: contends for the Lease imagechain-operator and runs the controller while it
+ * leads, until SIGINT or SIGTERM (exit 0, the Lease released) or until it loses the Lease (exit 1, so
+ * that Kubernetes restarts it as a fresh candidate). The kubeconfig is --kubeconfig, else the usual
+ * places (KUBECONFIG, ~/.kube/config, in-cluster). S3 credentials of the operator come from the
  * environment; shared scratch is under --scratch-uri, else in the bucket of each chain's first S3 output.
+ * `adjust` is for running the command against the tests' emulator.
  */
-export async function operatorCommand(argv: string[]): Promise<number> {
+export async function operatorCommand(
+  argv: string[],
+  adjust: Pick<ControllerOptions, "command" | "decoratePod"> = {},
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -24,30 +44,61 @@ export async function operatorCommand(argv: string[]): Promise<number> {
       namespace: { type: "string" },
       image: { type: "string" },
       "scratch-uri": { type: "string" },
+      "lease-namespace": { type: "string" },
+      "lease-duration": { type: "string", default: "15s" },
+      "renew-deadline": { type: "string", default: "10s" },
+      "retry-period": { type: "string", default: "2s" },
     },
   });
   if (positionals.length) throw new UsageError(`operator takes no arguments\n${USAGE}`);
   const scratchUri = values["scratch-uri"];
   if (scratchUri !== undefined && !scratchUri.startsWith("s3://"))
     throw new UsageError(`--scratch-uri must be an s3:// prefix\n${USAGE}`);
+  const timings = {
+    leaseDurationMs: duration("lease-duration", values["lease-duration"]),
+    renewDeadlineMs: duration("renew-deadline", values["renew-deadline"]),
+    retryPeriodMs: duration("retry-period", values["retry-period"]),
+  };
+  if (!(timings.retryPeriodMs < timings.renewDeadlineMs && timings.renewDeadlineMs < timings.leaseDurationMs))
+    throw new UsageError(`need --retry-period < --renew-deadline < --lease-duration\n${USAGE}`);
   const kc = new KubeConfig();
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else kc.loadFromDefault();
   const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
-  const controller = startController({
+  const identity = `${process.env.HOSTNAME ?? hostname()}_${randomBytes(4).toString("hex")}`;
+  const decorate = adjust.decoratePod ?? ((pod: V1Pod) => pod);
+  const leading = runWhileLeading({
     kc,
-    image: values.image ?? DEFAULT_IMAGE,
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-    ...(scratchUri ? { scratchUri } : {}),
-    onError: (key, error) => log.warn({ chain: key, err: String(error) }, "reconcile failed"),
+    namespace: values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "default",
+    identity,
+    ...timings,
+    log,
+    start: () =>
+      startController({
+        kc,
+        image: values.image ?? DEFAULT_IMAGE,
+        ...(values.namespace ? { namespace: values.namespace } : {}),
+        ...(scratchUri ? { scratchUri } : {}),
+        ...(adjust.command ? { command: adjust.command } : {}),
+        decoratePod: (pod) => {
+          const annotations = (pod.metadata!.annotations ??= {});
+          annotations[CREATED_BY] = identity;
+          return decorate(pod);
+        },
+        onError: (key, error) => log.warn({ chain: key, err: String(error) }, "reconcile failed"),
+      }),
   });
-  await controller.synced;
-  log.info({ namespace: values.namespace ?? "(all)" }, "operator started");
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+  log.info({ identity, namespace: values.namespace ?? "(all)" }, "operator waiting for the lease");
+  const signalled = new Promise<"signal">((resolve) => {
+    process.once("SIGINT", () => resolve("signal"));
+    process.once("SIGTERM", () => resolve("signal"));
   });
-  await controller.stop();
-  log.info("operator stopped");
+  if ((await Promise.race([signalled, leading.lost.then(() => "lost" as const)])) === "lost") {
+    log.error({ identity }, "lost the lease: exiting so that a fresh process contends");
+    // Whatever still runs of this term (a reconcile that outlived the bounded stop) ends here.
+    process.exit(1);
+  }
+  await leading.stop();
+  log.info({ identity }, "operator stopped");
   return 0;
 }

@@ -1,0 +1,239 @@
+/**
+ * Two `imagechain operator` processes on one emulated cluster: only the Lease holder creates pods (each
+ * pod names its creator); kill -9 of the leader mid-run hands the chain to the other once the Lease
+ * runs out, and the chain ends Succeeded with the bytes of `imagechain run`. SIGTERM releases the
+ * Lease; a replica whose Lease is taken from it exits 1.
+ */
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Watch, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { CREATED_BY } from "../../operator/cli/operator.ts";
+import { kubeJson } from "../../operator/kube/kube-http.ts";
+import { LEASE_NAME } from "../../operator/kube/leading.ts";
+import { CRD_FILE } from "../../operator/spec/crd.ts";
+import { startCluster, type Cluster } from "../cluster/cluster.ts";
+import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import { kubeConfigOf, until } from "../cluster/testing.ts";
+import { imagechain } from "../helpers/cli.ts";
+import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
+import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
+
+const WORKER = join(import.meta.dirname, "../../worker/main.ts");
+const REPLICA = join(import.meta.dirname, "operator-leader-replica.ts");
+const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
+const LEASE_PATH = `/apis/coordination.k8s.io/v1/namespaces/default/leases/${LEASE_NAME}`;
+
+let s3: S3Fixture;
+let scene: Scene;
+let cluster: Cluster;
+let kubectl: Kubectl;
+let kc: KubeConfig;
+let config: string;
+const replicas: Replica[] = [];
+
+interface Replica {
+  readonly child: ChildProcess;
+  readonly identity: Promise<string>;
+  readonly exited: Promise<number | null>;
+  stderr(): string;
+}
+
+/** An operator process; its stderr is pino JSON, one line per record. */
+function startReplica(host: string): Replica {
+  const child = spawn(
+    process.execPath,
+    [
+      REPLICA,
+      ...["--kubeconfig", config, "--namespace", "default", "--image", "imagechain/worker:dev"],
+      ...["--lease-duration", "2s", "--renew-deadline", "1500ms", "--retry-period", "250ms"],
+    ],
+    { env: { ...process.env, ...ENV, HOSTNAME: host, POD_NAMESPACE: "default" } },
+  );
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const output = { stderr: () => stderr };
+  const replica: Replica = {
+    ...output,
+    child,
+    identity: until(
+      `${host} starts`,
+      () => logged(output, "operator waiting for the lease")?.identity as string,
+    ),
+    exited: new Promise((resolve) => child.on("close", resolve)),
+  };
+  replicas.push(replica);
+  return replica;
+}
+
+function logged(replica: Pick<Replica, "stderr">, msg: string): Record<string, unknown> | undefined {
+  return replica
+    .stderr()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((r) => r.msg === msg);
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseTransitions?: number;
+}
+const lease = async () => (await kubeJson(kc, "GET", LEASE_PATH)) as { spec: LeaseSpec };
+
+beforeAll(async () => {
+  [s3, scene, cluster] = await Promise.all([
+    startS3(),
+    makeScene(300, 200),
+    startCluster({ nodes: 2, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+  ]);
+  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
+  );
+  kc = kubeConfigOf(cluster.server);
+  config = join(scene.dir, "kubeconfig");
+  await writeFile(config, cluster.server.kubeconfig());
+  kubectl = await kubectlFor(cluster.server.kubeconfig());
+  await kubectl(["apply", "-f", CRD_FILE]);
+  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  await kubectl(
+    ["apply", "-f", "-"],
+    stringify({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s3-creds", namespace: "default" },
+      data: { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") },
+    }),
+  );
+});
+afterAll(async () => {
+  for (const r of replicas) r.child.kill("SIGKILL");
+  await cluster?.stop();
+  await kubectl?.cleanup();
+  await s3?.stop();
+  await rm(scene.dir, { recursive: true, force: true });
+});
+
+function chainDoc(name: string, output: string) {
+  const doc = ndviChain("s3://src/scene.tif", output, { tasksPerPod: 4 });
+  return {
+    ...doc,
+    metadata: { name, namespace: "default" },
+    spec: {
+      ...doc.spec,
+      storage: {
+        s3: {
+          endpoint: s3.options.endpoint!,
+          region: "us-east-1",
+          forcePathStyle: true,
+          credentialsSecret: "s3-creds",
+        },
+      },
+      execution: { ...doc.spec.execution, parallelism: 2 },
+    },
+  };
+}
+
+async function objectBytes(bucket: string, key: string): Promise<Buffer> {
+  const res = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+describe("imagechain operator replicas", () => {
+  it("only the leader creates pods; after kill -9 of the leader the other finishes the chain with the same bytes", async () => {
+    const doc = chainDoc("ha", "s3://out/ha.tif");
+    const file = await writeChain(scene.dir, "ha.yaml", doc);
+    const reference = await imagechain(["run", file, "--workers", "2"], ENV);
+    expect(reference.code, reference.stderr).toBe(0);
+    const expected = await objectBytes("out", "ha.tif");
+    await s3.client.send(new DeleteObjectCommand({ Bucket: "out", Key: "ha.tif" }));
+
+    const a = startReplica("replica-a");
+    const idA = await a.identity;
+    await until("a leads", () => logged(a, "operator started"));
+    const b = startReplica("replica-b");
+    const idB = await b.identity;
+    expect(idB).not.toBe(idA);
+
+    /** Every pod as it appeared, with who created it and whether replica a was still alive then. */
+    const pods: { name: string; creator: string; aAlive: boolean }[] = [];
+    let aAlive = true;
+    const watch = await new Watch(kc).watch(
+      "/api/v1/namespaces/default/pods",
+      {},
+      (type: string, pod: V1Pod) => {
+        if (type === "ADDED")
+          pods.push({ name: pod.metadata!.name!, creator: pod.metadata!.annotations![CREATED_BY]!, aAlive });
+      },
+      () => {},
+    );
+    try {
+      await kubectl(["apply", "-f", file]);
+      await until("the leader's first pods", () => pods.length >= 2, 20_000);
+      expect((await lease()).spec.holderIdentity).toBe(idA);
+      expect(logged(b, "leading"), "the standby leads while the leader lives").toBeUndefined();
+      aAlive = false;
+      a.child.kill("SIGKILL");
+      expect(await a.exited).toBeNull();
+
+      const done = await until(
+        "the chain finishes",
+        async () => {
+          const c = JSON.parse(await kubectl(["get", "imagechain", "ha", "-o", "json"])) as {
+            status?: { phase?: string; progress?: string; conditions?: unknown };
+          };
+          return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
+        },
+        30_000,
+      ).catch(async (e: Error) => {
+        const now = await kubectl(["get", "pods", "-o", "wide"]);
+        throw new Error(`${e.message}\n${now}\nsecond replica:\n${b.stderr().slice(-3000)}`);
+      });
+      expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
+      expect((await objectBytes("out", "ha.tif")).equals(expected)).toBe(true);
+
+      const byA = pods.filter((p) => p.creator === idA);
+      const byB = pods.filter((p) => p.creator === idB);
+      expect(byA.length + byB.length, JSON.stringify(pods)).toBe(pods.length);
+      // While a lived only a created pods (a pod a created just before its kill may be seen after it).
+      expect(pods.filter((p) => p.aAlive && p.creator !== idA)).toEqual([]);
+      expect(byB.length, "the new leader made the rest").toBeGreaterThan(0);
+      expect(new Set(pods.map((p) => p.name)).size).toBe(pods.length);
+      const now = (await lease()).spec;
+      expect(now.holderIdentity).toBe(idB);
+      expect(now.leaseTransitions).toBe(1);
+      const conflicts = b
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes("reconcile failed")).length;
+      console.log(
+        `${pods.length} pods (${byA.length} by the first leader, ${byB.length} after it was killed), progress ${done.status!.progress}; reconcile errors of the second: ${conflicts}`,
+      );
+
+      b.child.kill("SIGTERM");
+      expect(await b.exited).toBe(0);
+      expect((await lease()).spec.holderIdentity).toBe("");
+    } finally {
+      watch.abort();
+    }
+  }, 60_000);
+
+  it("a replica whose Lease is taken from it stops and exits 1", async () => {
+    const c = startReplica("replica-c");
+    const id = await c.identity;
+    await until("c leads", () => logged(c, "operator started"));
+    const held = (await kubeJson(kc, "GET", LEASE_PATH)) as Record<string, unknown> & { spec: LeaseSpec };
+    expect(held.spec.holderIdentity).toBe(id);
+    await kubeJson(kc, "PUT", LEASE_PATH, {
+      body: { ...held, spec: { ...held.spec, holderIdentity: "intruder", leaseDurationSeconds: 60 } },
+    });
+    expect(await c.exited).toBe(1);
+    expect(logged(c, "lost the lease: exiting so that a fresh process contends")).toBeDefined();
+    expect((await lease()).spec.holderIdentity).toBe("intruder");
+  }, 20_000);
+});
