@@ -21,7 +21,9 @@ commands:
                                            render a PNG of a raster's smallest overview of at least --size pixels:
                                            one band through a colour map, or three bands as RGB (2-98% stretch)
   operator [--kubeconfig F] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]
+      [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
                                            run the Kubernetes controller for ImageChain resources
+                                           (only while it holds the Lease imagechain-operator)
 
 S3 is configured by the standard AWS environment (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, …).`;
 
