@@ -14,6 +14,7 @@ import { describePlan } from "./explain.ts";
 import { Image } from "./image.ts";
 import { buildSpec, type BuiltSpec, type ChainSettings, type ImageChainManifest } from "./manifest.ts";
 import type { OutputNode } from "./node.ts";
+import { submitManifest, type SubmitOptions, type SubmitSummary } from "./submit.ts";
 
 export interface ManifestOptions extends ChainSettings {
   /** metadata.name; default the name of the manifest the flow came from, else `imagechain` (as the CLI). */
@@ -117,6 +118,15 @@ export class Flow {
       keepScratch: options.keepScratch,
       onEvent: options.onEvent,
     });
+  }
+
+  /**
+   * Create the chain on a cluster (the operator runs it) and resolve when it has Succeeded; a Failed
+   * chain rejects with a SubmitError carrying the Failed condition's message.
+   */
+  submit(options: SubmitOptions = {}): Promise<SubmitSummary> {
+    const { name, namespace } = options;
+    return submitManifest(this.toManifest({ name, namespace }), options);
   }
 }
 

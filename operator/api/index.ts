@@ -11,6 +11,7 @@
 export { FlowError } from "./check.ts";
 export { flow, Flow, type ManifestOptions, type PlanOptions, type RunOptions } from "./flow.ts";
 export { fromManifest } from "./from-manifest.ts";
+export { SubmitError, type SubmitEvent, type SubmitOptions, type SubmitSummary } from "./submit.ts";
 export {
   bandmath,
   Image,
