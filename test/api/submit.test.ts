@@ -27,6 +27,8 @@ let cluster: Cluster;
 let kubectl: Kubectl;
 let controller: Controller;
 let kc: KubeConfig;
+/** The bytes `.run()` writes for the NDVI flow (the first test makes them). */
+let expected: Buffer;
 
 beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
@@ -110,7 +112,7 @@ describe("Flow.submit() on the emulator with the operator", () => {
   it("resolves Succeeded with progress up to the total and the bytes of .run()", async () => {
     const chain = ndviFlow("s3://src/scene.tif", "s3://out/ndvi.tif");
     await chain.run({ workers: 2 });
-    const expected = await objectBytes("out", "ndvi.tif");
+    expected = await objectBytes("out", "ndvi.tif");
     await s3.client.send(new DeleteObjectCommand({ Bucket: "out", Key: "ndvi.tif" }));
 
     const events: SubmitEvent[] = [];
@@ -138,6 +140,39 @@ describe("Flow.submit() on the emulator with the operator", () => {
     expect((refused as Error).message).toContain("default/submitted already exists with a different spec");
     console.log(`submit: ${summary.tasks} tasks, ${progress.length} progress events (${done.join(" ")})`);
   }, 60_000);
+
+  it("keeps following across dropped watches and a compacted history (relist), to the same bytes", async () => {
+    const chain = ndviFlow("s3://src/scene.tif", "s3://out/dropped.tif");
+    let faults = 0;
+    const summary = await chain.submit({
+      kubeconfig: kc,
+      name: "dropped",
+      onEvent: (e) => {
+        // The first cut resumes from the last resourceVersion, the second finds it compacted away (410).
+        if (e.type !== "progress" || faults === 2) return;
+        if (faults++ === 1) cluster.faults.compactHistory();
+        cluster.faults.dropWatches();
+      },
+    });
+    expect(faults).toBe(2);
+    expect(summary.phase).toBe("Succeeded");
+    expect((await objectBytes("out", "dropped.tif")).equals(expected)).toBe(true);
+  }, 60_000);
+
+  it("rejects when the chain is deleted while it waits", async () => {
+    const chain = ndviFlow("s3://src/scene.tif", "s3://out/deleted.tif").with({ suspend: true });
+    const error = await chain
+      .submit({
+        kubeconfig: kc,
+        name: "deleted",
+        onEvent: (e) => {
+          if (e.type === "phase" && e.phase === "Suspended")
+            void kubectl(["delete", "imagechain", "deleted"]);
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: "Deleted", chain: "default/deleted" });
+  }, 30_000);
 
   it("rejects with the Failed condition's message, naming the tile, when a source is corrupt", async () => {
     const chain = ndviFlow("s3://src/damaged.tif", "s3://out/corrupt.tif");
