@@ -1,16 +1,19 @@
 /**
  * The controller: reflectors for ImageChains and for the Pods and PVCs the operator made (selected by
  * label, each mapped to its owning chain's key), and a work queue keyed by chain that runs the reconciler.
- * Watch events only enqueue keys; no reconcile runs before every store has its first list.
+ * Nodes are watched too: a node's change enqueues the chains whose status records a lane on it (a lane
+ * whose node is gone is lost). Watch events only enqueue keys; no reconcile runs before every store has
+ * its first list.
  */
 import { KIND } from "./meta.ts";
+import { chainsOnNode } from "./nodes.ts";
 import { IMMEDIATELY, runQueue, WorkQueue, type RateLimit } from "./queue.ts";
 import { createReconciler, type ChainObject, type ReconcilerOptions } from "./reconcile.ts";
 import { startReflector } from "./reflector.ts";
 import type { PodObject } from "./observed-pods.ts";
-import type { KubeObject } from "./store.ts";
+import { keyOf, type KubeObject } from "./store.ts";
 
-export interface ControllerOptions extends Omit<ReconcilerOptions, "chains" | "pods" | "claims"> {
+export interface ControllerOptions extends Omit<ReconcilerOptions, "chains" | "pods" | "claims" | "nodes"> {
   /** Watch one namespace; all when absent. */
   readonly namespace?: string;
   /** Chains reconciled at once. Default 2. */
@@ -72,13 +75,24 @@ export function startController(options: ControllerOptions): Controller {
     },
     { enqueue, keys: ownerKey },
   );
+  const nodes = startReflector<KubeObject>(
+    kc,
+    { group: "", version: "v1", plural: "nodes" },
+    { enqueue, keys: (node) => chainsOnNode(keyOf(node), chains.store) },
+  );
   const runner = runQueue({
     queue,
     concurrency: options.concurrency ?? 2,
-    reconcile: createReconciler({ ...options, chains: chains.store, pods: pods.store, claims: claims.store }),
+    reconcile: createReconciler({
+      ...options,
+      chains: chains.store,
+      pods: pods.store,
+      claims: claims.store,
+      nodes: nodes.store,
+    }),
     ...(options.onError ? { onError: options.onError } : {}),
   });
-  const synced = Promise.all([chains.synced, pods.synced, claims.synced]).then(() => {
+  const synced = Promise.all([chains.synced, pods.synced, claims.synced, nodes.synced]).then(() => {
     ready = true;
     for (const k of waiting) runner.enqueue(k, IMMEDIATELY);
     waiting.clear();
@@ -87,7 +101,7 @@ export function startController(options: ControllerOptions): Controller {
     synced,
     async stop() {
       await runner.stop();
-      await Promise.all([chains.stop(), pods.stop(), claims.stop()]);
+      await Promise.all([chains.stop(), pods.stop(), claims.stop(), nodes.stop()]);
     },
   };
 }

@@ -26,6 +26,7 @@ import {
   dropScratchFinalizer,
   hasScratchFinalizer,
   putFinalizers,
+  warn,
   type CollectedChain,
 } from "./collect.ts";
 import { Expectations } from "./expectations.ts";
@@ -48,6 +49,7 @@ import {
   type PodBatch,
   type PodObject,
 } from "./observed-pods.ts";
+import { isStaleClaim, nodeLoss } from "./nodes.ts";
 import { batchPod } from "./pods.ts";
 import type { ReconcileResult } from "./queue.ts";
 import { lanesFromStatus, stateFromStatus, type RecordedStatus } from "./restore.ts";
@@ -72,6 +74,8 @@ export interface ReconcilerOptions {
   readonly chains: Store<ChainObject>;
   readonly pods: Store<PodObject>;
   readonly claims: Store<KubeObject>;
+  /** The cluster's nodes: a lane whose node is gone is lost. Absent (or not yet listed): none is gone. */
+  readonly nodes?: Store<KubeObject>;
   /** The worker image when the spec names none (the operator's own image holds the worker). */
   readonly image: string;
   readonly command?: readonly string[];
@@ -124,6 +128,20 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     const res = await kubeRequest(o.kc, "DELETE", path);
     if (res.status !== 404 && (res.status < 200 || res.status > 299))
       throw new KubeHttpError("DELETE", path, res.status, res.body);
+  };
+
+  const deleteStaleClaims = async (meta: ChainMeta, records: readonly LaneRecord[]) => {
+    type Claim = KubeObject & { metadata?: { labels?: Record<string, string>; deletionTimestamp?: string } };
+    for (const c of o.claims.list() as Claim[]) {
+      const m = c.metadata;
+      if (m?.namespace !== meta.namespace || m.labels?.[LABEL.chainUid] !== meta.uid || m.deletionTimestamp)
+        continue;
+      if (!isStaleClaim(c, records)) continue;
+      const path = `/api/v1/namespaces/${meta.namespace}/persistentvolumeclaims/${m.name}`;
+      const res = await kubeRequest(o.kc, "DELETE", path);
+      if (res.status !== 404 && (res.status < 200 || res.status > 299))
+        throw new KubeHttpError("DELETE", path, res.status, res.body);
+    }
   };
 
   /** A failed pod's cause: the worker's last line on stderr names the tile or URI at fault. */
@@ -256,13 +274,22 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       await create(`/api/v1/namespaces/${meta.namespace}/configmaps`, chainConfigMap(meta, p.spec));
       configs.add(meta.uid);
     }
-    // The lane's volume binds on the node of its first pod: every later pod of the lane goes there.
-    const records: LaneRecord[] = laneRecords.value.map((r, lane) => {
-      const landed = batches.find((b) => b.lane === lane && b.node !== null);
-      return r.node === null && landed ? { ...r, node: landed.node } : r;
-    });
-    await Promise.all(batches.map((b) => causeOf(meta.namespace, b)));
-    let state = observePods(p, restored.value, batches, messages);
+    // The lane's volume binds on the node of its first pod: every later pod of the lane goes there, and
+    // the volume is lost with the node: the lane starts a new one, and what it held and is needed is redone.
+    const nodes = nodeLoss(
+      laneRecords.value,
+      owned.flatMap((pod) => {
+        const batch = podBatch(pod);
+        return batch ? [{ pod, batch }] : [];
+      }),
+      (node) => !o.nodes?.synced || o.nodes.get(node) !== undefined,
+      now(),
+    );
+    const records: readonly LaneRecord[] = nodes.records;
+    const live = nodes.batches;
+    await Promise.all(live.map((b) => causeOf(meta.namespace, b)));
+    let state = observePods(p, restored.value, live, messages);
+    for (const { lane } of nodes.lost) state = observe(p, state, { type: "LaneLost", lane }).state;
 
     const at = now();
     const actions = schedule(p, state, at, {
@@ -330,15 +357,26 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       previous: status,
     });
     await writeStatus(key, chain, next as unknown as Record<string, unknown>);
-    for (const b of batches) if (recorded(restored.value, b)) await deletePod(meta.namespace, b.pod);
-    const due = failedPodsDue(batches, spec.ttlSecondsAfterFinished, now(), restored.value);
+    // The losses are recorded (volume generations up): the lost volumes' pods and claims may go.
+    for (const { lane, node } of nodes.lost)
+      await warn(
+        o.kc,
+        meta,
+        "LaneLost",
+        `lane ${lane} lost its node ${node} and its volume; the tiles still needed are recomputed`,
+        at,
+      );
+    for (const pod of nodes.doomed) await deletePod(meta.namespace, pod);
+    await deleteStaleClaims(meta, records);
+    for (const b of live) if (recorded(restored.value, b)) await deletePod(meta.namespace, b.pod);
+    const due = failedPodsDue(live, spec.ttlSecondsAfterFinished, now(), restored.value);
     for (const pod of due.expired) {
       await deletePod(meta.namespace, pod);
       messages.delete(pod);
     }
     // The state as written: a lane's volume goes once the status says nothing will need it again.
-    const finished = finishedLanes(p, state, batches);
-    const inUse = lanesInUse(batches);
+    const finished = finishedLanes(p, state, live);
+    const inUse = lanesInUse(live);
     await deleteLaneClaims(o.kc, o.claims, meta, (l) => (complete && !inUse.has(l)) || finished.has(l));
     const again = sooner(requeueAfterMs, due.nextInMs);
     return again === undefined ? {} : { requeueAfterMs: again };

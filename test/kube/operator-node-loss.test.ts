@@ -1,0 +1,280 @@
+/**
+ * Node loss end to end on the API emulator with s3rver and real worker processes: a chain of two lanes on
+ * three nodes loses lane 0's node after lane 0's first batch is done (its tiles on the lane's volume).
+ * The lane gets a new node and a -v1 claim, what it held and is still needed is recomputed, no pod is left
+ * pinned to the gone node, an operator restarted after the loss neither repeats nor forgets it (one
+ * LaneLost Event, generation 1), and the chain ends Succeeded with the bytes of `imagechain run`; with a
+ * retry limit of 0, a node loss counted as an error would have failed it.
+ */
+import { GetObjectCommand, PutObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { createServer, type Server } from "node:http";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { startController, type Controller } from "../../operator/kube/controller.ts";
+import { unpackNodes, unpackNumbers } from "../../operator/kube/lane-encoding.ts";
+import { podNode } from "../../operator/kube/nodes.ts";
+import type { LanesStatus } from "../../operator/kube/status.ts";
+import { CRD_FILE } from "../../operator/spec/crd.ts";
+import { startCluster, type Cluster } from "../cluster/cluster.ts";
+import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import { kubeConfigOf, until } from "../cluster/testing.ts";
+import { imagechain } from "../helpers/cli.ts";
+import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
+import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
+
+const WORKER = join(import.meta.dirname, "../../worker/main.ts");
+const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
+/**
+ * A pod's process waits until the gate (an HTTP URL) answers 200, then runs the worker: the test decides
+ * when later batches may run, so the node goes while lane 0's next batch waits on it.
+ */
+const GATE = `(async () => {
+  const [url, worker, ...args] = process.argv.slice(1);
+  for (;;) {
+    const open = await fetch(url).then((r) => r.ok, () => false);
+    if (open) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const child = require("node:child_process").spawn(process.execPath, [worker, ...args], { stdio: "inherit" });
+  child.on("exit", (code) => process.exit(code ?? 1));
+})();`;
+
+let s3: S3Fixture;
+let scene: Scene;
+let cluster: Cluster;
+let kubectl: Kubectl;
+let controller: Controller;
+let gate: Server;
+let gateOpen = false;
+let gateUrl = "";
+const errors: string[] = [];
+const created: V1Pod[] = [];
+
+beforeAll(async () => {
+  gate = createServer((_, res) => res.writeHead(gateOpen ? 200 : 503).end());
+  await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+  [s3, scene, cluster] = await Promise.all([
+    startS3(),
+    makeScene(512, 256),
+    startCluster({ nodes: 3, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+  ]);
+  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
+  );
+  kubectl = await kubectlFor(cluster.server.kubeconfig());
+  await kubectl(["apply", "-f", CRD_FILE]);
+  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  await kubectl(
+    ["apply", "-f", "-"],
+    stringify({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s3-creds", namespace: "default" },
+      data: { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") },
+    }),
+  );
+  const address = gate.address();
+  gateUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
+  controller = startOperator();
+  await controller.synced;
+}, 60_000);
+afterAll(async () => {
+  gateOpen = true;
+  await controller?.stop();
+  await cluster?.stop();
+  await kubectl?.cleanup();
+  await s3?.stop();
+  await new Promise((resolve) => gate?.close(resolve));
+  if (scene) await rm(scene.dir, { recursive: true, force: true });
+});
+
+/** The operator in this process; every later batch waits for the gate. */
+function startOperator(): Controller {
+  return startController({
+    kc: kubeConfigOf(cluster.server),
+    namespace: "default",
+    image: "imagechain/worker:dev",
+    command: [process.execPath, WORKER],
+    credentials: s3.options.credentials,
+    decoratePod: (pod) => {
+      created.push(structuredClone(pod));
+      const c = pod.spec!.containers[0]!;
+      // The first batch of each lane runs at once; every later one waits for the gate.
+      if (!/-b0$/.test(pod.metadata!.labels!["imagechain.io/batch"]!))
+        c.command = [process.execPath, "-e", GATE, gateUrl, WORKER];
+      // A checkout below /tmp would be hidden by the pod's /tmp mount (see pods-cluster.test.ts).
+      for (const m of c.volumeMounts ?? []) if (m.mountPath === "/tmp") m.mountPath = "/tmp-pod";
+      return pod;
+    },
+    onError: (key, e) => errors.push(`${key}: ${String(e)}`),
+  });
+}
+
+interface Chain {
+  metadata: { uid: string };
+  status?: {
+    phase?: string;
+    progress?: string;
+    lanes?: LanesStatus;
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
+}
+
+function chainDoc(name: string, output: string) {
+  const doc = ndviChain("s3://src/scene.tif", output, { tileSize: 64, tasksPerPod: 8 });
+  return {
+    ...doc,
+    metadata: { name, namespace: "default" },
+    spec: {
+      ...doc.spec,
+      storage: {
+        s3: {
+          endpoint: s3.options.endpoint!,
+          region: "us-east-1",
+          forcePathStyle: true,
+          credentialsSecret: "s3-creds",
+        },
+      },
+      // No retry allowed: a batch lost with its node must not count as a failure.
+      execution: { ...doc.spec.execution, parallelism: 2, retries: { limit: 0, backoffSeconds: 0.1 } },
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("imagechain operator on the emulator, losing a node", () => {
+  it("gives the lost lane a new node and volume, recomputes its tiles, and ends with imagechain run's bytes", async () => {
+    const core = kubeConfigOf(cluster.server).makeApiClient(CoreV1Api);
+    const custom = kubeConfigOf(cluster.server).makeApiClient(CustomObjectsApi);
+    const getChain = async () =>
+      (await custom.getNamespacedCustomObject({
+        group: "imagechain.io",
+        version: "v1alpha1",
+        namespace: "default",
+        plural: "imagechains",
+        name: "lose-node",
+      })) as Chain;
+    const lanesOf = (c: Chain) => ({
+      nodes: unpackNodes(c.status!.lanes!.nodes, 2),
+      volumes: unpackNumbers(c.status!.lanes!.volumes, 2),
+    });
+    const pods = async (uid: string) =>
+      (
+        await core.listNamespacedPod({
+          namespace: "default",
+          labelSelector: `imagechain.io/chain-uid=${uid}`,
+        })
+      ).items;
+
+    const doc = chainDoc("lose-node", "s3://out/lose-node.tif");
+    const file = await writeChain(scene.dir, "lose-node.yaml", doc);
+    const reference = await imagechain(["run", file, "--workers", "2"], ENV);
+    expect(reference.code, reference.stderr).toBe(0);
+    const object = { Bucket: "out", Key: "lose-node.tif" };
+    const bytes = async () =>
+      Buffer.from(await (await s3.client.send(new GetObjectCommand(object))).Body!.transformToByteArray());
+    const expected = await bytes();
+    await s3.client.send(new DeleteObjectCommand(object));
+
+    await kubectl(["apply", "-f", file]);
+    // Both lanes' first batches are done and recorded (their pods deleted), lane 0's next one waits.
+    const before = await until(
+      "lane 0's first batch is recorded and its next batch is pinned to its node",
+      async () => {
+        await sleep(100);
+        const c = await getChain().catch(() => undefined);
+        if (!c?.status?.lanes) return undefined;
+        const { nodes } = lanesOf(c);
+        const live = await pods(c.metadata.uid);
+        const batches = live.map((p) => p.metadata!.labels!["imagechain.io/batch"]);
+        const pinned = live.filter(
+          (p) => p.metadata!.labels!["imagechain.io/lane"] === "0" && podNode(p) === nodes[0],
+        );
+        const firstDone = !batches.includes("l0-b0") && !batches.includes("l1-b0");
+        return nodes[0] && nodes[1] && firstDone && pinned.length > 0 ? c : undefined;
+      },
+      60_000,
+    );
+    const [lost, kept] = lanesOf(before).nodes as [string, string];
+    expect(lost, "the lanes started on different nodes").not.toBe(kept);
+    const [doneBefore] = before.status!.progress!.split("/").map(Number);
+    expect(doneBefore).toBeGreaterThan(0);
+
+    cluster.faults.deleteNode(lost);
+    const recovered = await until(
+      "lane 0's loss is recorded and no pod is left on or pinned to the gone node",
+      async () => {
+        await sleep(100);
+        const c = await getChain();
+        const live = await pods(c.metadata.uid);
+        return lanesOf(c).volumes[0] === 1 && live.every((p) => podNode(p) !== lost) ? c : undefined;
+      },
+      30_000,
+    );
+    expect(lanesOf(recovered).nodes[0]).not.toBe(lost);
+    // Lane 0's done tiles were on its volume and still needed: no longer done, to be recomputed.
+    const [doneAfter] = recovered.status!.progress!.split("/").map(Number);
+    expect(doneAfter).toBeLessThan(doneBefore!);
+    // A restarted operator reads the loss from the status: it neither repeats it nor forgets it.
+    await controller.stop();
+    controller = startOperator();
+    await controller.synced;
+    gateOpen = true;
+
+    const done = await until(
+      "the chain finishes",
+      async () => {
+        await sleep(200);
+        const c = await getChain();
+        return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
+      },
+      90_000,
+    );
+    expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
+    expect((await bytes()).equals(expected)).toBe(true);
+    const lanes = lanesOf(done);
+    expect(lanes.volumes).toEqual([1, 0]);
+    expect(lanes.nodes[0]).not.toBeNull();
+    expect(lanes.nodes[0]).not.toBe(lost);
+    expect(lanes.nodes[1]).toBe(kept);
+
+    const prefix = `lose-node-${done.metadata.uid.replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
+    const mine = created.filter((p) => p.metadata!.name!.startsWith(prefix));
+    const claimOf = (p: V1Pod) =>
+      p.spec!.volumes!.find((v) => v.name === "scratch")!.persistentVolumeClaim!.claimName;
+    const lane0 = mine.filter((p) => p.metadata!.labels!["imagechain.io/lane"] === "0");
+    const fresh = lane0.filter((p) => claimOf(p) === `${prefix}-l0-v1`);
+    // After the loss lane 0 runs on its new volume, never pinned to the gone node.
+    expect(fresh.length).toBeGreaterThan(0);
+    for (const p of fresh) expect(podNode(p)).not.toBe(lost);
+    expect(lane0.filter((p) => claimOf(p) === `${prefix}-l0-v0`).length).toBeGreaterThan(0);
+    expect(new Set(mine.map((p) => claimOf(p)))).toEqual(
+      new Set([`${prefix}-l0-v0`, `${prefix}-l0-v1`, `${prefix}-l1-v0`]),
+    );
+    const events = JSON.parse(await kubectl(["get", "events", "-o", "json"])) as {
+      items: { reason?: string; message?: string; involvedObject?: { name?: string } }[];
+    };
+    const laneLost = events.items.filter(
+      (e) => e.reason === "LaneLost" && e.involvedObject?.name === "lose-node",
+    );
+    expect(laneLost.map((e) => e.message)).toEqual([expect.stringContaining(`lane 0 lost its node ${lost}`)]);
+    await until(
+      "no pod of the chain is left",
+      async () => {
+        await sleep(200);
+        return (await pods(done.metadata.uid)).length === 0;
+      },
+      20_000,
+    );
+    const retried = mine.filter((p) => p.metadata!.labels!["imagechain.io/attempt"] !== "1").length;
+    console.log(
+      `node loss: ${lost} deleted at ${before.status!.progress} done (${recovered.status!.progress} after); ${mine.length} pods, ${fresh.length} on lane 0's new volume on ${lanes.nodes[0]}, ${retried} retried attempts, reconcile errors: ${errors.length}`,
+    );
+  }, 180_000);
+});
