@@ -6,8 +6,7 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
-import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
 import { read, SubmitError, type Flow, type SubmitEvent } from "../../operator/api/index.ts";
@@ -18,8 +17,7 @@ import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf } from "../cluster/testing.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 import { makeScene, NDVI, type Scene } from "../run/fixtures.ts";
-
-const WORKER = join(import.meta.dirname, "../../worker/main.ts");
+import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
 let s3: S3Fixture;
 let scene: Scene;
@@ -34,7 +32,7 @@ beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
     startS3(),
     makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
   ]);
   await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
   const bytes = await readFile(scene.path);
@@ -54,7 +52,7 @@ beforeAll(async () => {
     kc,
     namespace: "default",
     image: "imagechain/worker:dev",
-    command: [process.execPath, WORKER],
+    command: WORKER_COMMAND,
     credentials: s3.options.credentials,
     decoratePod: unshadowed,
   });
@@ -205,16 +203,3 @@ describe("Flow.submit() on the emulator with the operator", () => {
     );
   }, 30_000);
 });
-
-/**
- * A checkout below a pod mount path (a CI clone under /tmp, with the pod's /tmp emptyDir) would be hidden
- * from the worker in the emulator as in a real container: such a mount moves aside (see pods-cluster.test.ts).
- */
-function unshadowed(pod: V1Pod): V1Pod {
-  for (const c of pod.spec!.containers) {
-    for (const m of c.volumeMounts ?? []) {
-      if (WORKER.startsWith(`${m.mountPath}/`)) m.mountPath = `${m.mountPath}-pod`;
-    }
-  }
-  return pod;
-}

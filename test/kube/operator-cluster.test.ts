@@ -24,8 +24,8 @@ import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
+import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
-const WORKER = join(import.meta.dirname, "../../worker/main.ts");
 const MAIN = join(import.meta.dirname, "../../operator/cli/main.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
     startS3(),
     makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
   ]);
   await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
   await s3.client.send(
@@ -73,7 +73,7 @@ function startOperator(): Controller {
     kc: kubeConfigOf(cluster.server),
     namespace: "default",
     image: "imagechain/worker:dev",
-    command: [process.execPath, WORKER],
+    command: WORKER_COMMAND,
     credentials: s3.options.credentials,
     decoratePod: (pod) => {
       created.push(pod);
@@ -366,16 +366,3 @@ describe("imagechain operator on the emulator", () => {
     console.log(`corrupt source: pods left ${left.length} (${phases}); ${condition.message}`);
   }, 90_000);
 });
-
-/**
- * A checkout below a pod mount path (a CI clone under /tmp, with the pod's /tmp emptyDir) would be hidden
- * from the worker in the emulator as in a real container: such a mount moves aside (see pods-cluster.test.ts).
- */
-function unshadowed(pod: V1Pod): V1Pod {
-  for (const c of pod.spec!.containers) {
-    for (const m of c.volumeMounts ?? []) {
-      if (WORKER.startsWith(`${m.mountPath}/`)) m.mountPath = `${m.mountPath}-pod`;
-    }
-  }
-  return pod;
-}

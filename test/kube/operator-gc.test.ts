@@ -6,7 +6,6 @@
  */
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -18,8 +17,7 @@ import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 import { makeScene, ndviChain, type Scene } from "../run/fixtures.ts";
-
-const WORKER = join(import.meta.dirname, "../../worker/main.ts");
+import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
 let s3: S3Fixture;
 let scene: Scene;
@@ -33,7 +31,7 @@ beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
     startS3(),
     makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
   ]);
   await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
   await s3.client.send(
@@ -62,17 +60,14 @@ function startOperator(namespace: string, extra: Partial<ControllerOptions>): Co
     kc: kubeConfigOf(cluster.server),
     namespace,
     image: "imagechain/worker:dev",
-    command: [process.execPath, WORKER],
+    command: WORKER_COMMAND,
     credentials: s3.options.credentials,
     decoratePod: (pod) => {
       created.push(pod);
       const c = pod.spec!.containers[0]!;
       if (failing.has(pod.metadata!.name!))
         [c.command, c.args] = [[process.execPath, "-e", "process.exit(1)"], []];
-      for (const m of c.volumeMounts ?? []) {
-        if (WORKER.startsWith(`${m.mountPath}/`)) m.mountPath = `${m.mountPath}-pod`;
-      }
-      return pod;
+      return unshadowed(pod);
     },
     ...extra,
   });

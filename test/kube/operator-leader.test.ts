@@ -21,8 +21,8 @@ import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
+import { WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
-const WORKER = join(import.meta.dirname, "../../worker/main.ts");
 const REPLICA = join(import.meta.dirname, "operator-leader-replica.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 const LEASE_PATH = `/apis/coordination.k8s.io/v1/namespaces/default/leases/${LEASE_NAME}`;
@@ -88,7 +88,7 @@ beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
     startS3(),
     makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
   ]);
   await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
   await s3.client.send(

@@ -16,8 +16,8 @@ import { startCluster, type Cluster } from "../cluster/cluster.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { planOf } from "../plan/helpers.ts";
 import { makeScene, ndviChain, type Scene } from "../run/fixtures.ts";
+import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
-const WORKER = join(import.meta.dirname, "../../worker/main.ts");
 const ns = "default";
 
 let cluster: Cluster;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   scene = await makeScene(300, 200);
   cluster = await startCluster({
     nodes: 2,
-    images: { "imagechain/worker": { command: [process.execPath, WORKER] } },
+    images: { "imagechain/worker": { command: WORKER_COMMAND } },
   });
 });
 afterAll(async () => {
@@ -74,7 +74,7 @@ describe("kube objects on a cluster", () => {
     await core.createNamespacedConfigMap({ namespace: ns, body: chainConfigMap(chain, plan.spec) });
     await core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: laneClaim(chain, 0, plan.spec) });
 
-    const ctx = { spec: plan.spec, image: "imagechain/worker:dev", command: [process.execPath, WORKER] };
+    const ctx = { spec: plan.spec, image: "imagechain/worker:dev", command: WORKER_COMMAND };
     let last: V1Pod | undefined;
     const run = async (action: StartBatch, laneNode: string | null): Promise<V1Pod> => {
       const pod = unshadowed(batchPod(chain, plan, action, { ...ctx, laneNode }));
@@ -111,17 +111,3 @@ describe("kube objects on a cluster", () => {
     expect(lines.map((l) => l.task)).toEqual([6]);
   }, 60_000);
 });
-
-/**
- * The emulator's container image is this machine's filesystem with the pod's volumes laid over it, as in a
- * real container: a checkout below a mount path (a CI clone under /tmp, with the pod's /tmp emptyDir) would
- * be hidden from the worker. Such a mount moves aside; the pod is otherwise the builder's.
- */
-function unshadowed(pod: V1Pod): V1Pod {
-  for (const c of pod.spec!.containers) {
-    for (const m of c.volumeMounts ?? []) {
-      if (WORKER.startsWith(`${m.mountPath}/`)) m.mountPath = `${m.mountPath}-pod`;
-    }
-  }
-  return pod;
-}
