@@ -218,6 +218,14 @@ describe("imagechain operator on the emulator, losing a node", () => {
       30_000,
     );
     expect(lanesOf(recovered).nodes[0]).not.toBe(lost);
+    const prefix = `lose-node-${before.metadata.uid.replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
+    await until("the lost volume's claim is deleted", async () => {
+      await sleep(100);
+      const claim = await core
+        .readNamespacedPersistentVolumeClaim({ namespace: "default", name: `${prefix}-l0-v0` })
+        .catch(() => undefined);
+      return claim === undefined || Boolean(claim.metadata?.deletionTimestamp);
+    });
     // Lane 0's done tiles were on its volume and still needed: no longer done, to be recomputed.
     const [doneAfter] = recovered.status!.progress!.split("/").map(Number);
     expect(doneAfter).toBeLessThan(doneBefore!);
@@ -244,7 +252,6 @@ describe("imagechain operator on the emulator, losing a node", () => {
     expect(lanes.nodes[0]).not.toBe(lost);
     expect(lanes.nodes[1]).toBe(kept);
 
-    const prefix = `lose-node-${done.metadata.uid.replace(/[^a-z0-9]/g, "").slice(0, 5)}`;
     const mine = created.filter((p) => p.metadata!.name!.startsWith(prefix));
     const claimOf = (p: V1Pod) =>
       p.spec!.volumes!.find((v) => v.name === "scratch")!.persistentVolumeClaim!.claimName;
