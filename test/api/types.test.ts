@@ -20,6 +20,8 @@ import {
   type ReadOptions,
   type RunSummary,
   type StretchParams,
+  type SubmitOptions,
+  type SubmitSummary,
 } from "../../operator/api/index.ts";
 import type { DataType } from "../../worker/io/raster.ts";
 
@@ -38,6 +40,8 @@ describe("signatures", () => {
     expectTypeOf<Flow["toYAML"]>().returns.toEqualTypeOf<string>();
     expectTypeOf<Flow["plan"]>().returns.toEqualTypeOf<Promise<Plan>>();
     expectTypeOf<Flow["explain"]>().returns.toEqualTypeOf<Promise<string>>();
+    expectTypeOf<Flow["submit"]>().parameters.toEqualTypeOf<[options?: SubmitOptions]>();
+    expectTypeOf<Flow["submit"]>().returns.toEqualTypeOf<Promise<SubmitSummary>>();
     expectTypeOf<Flow["run"]>().returns.toEqualTypeOf<Promise<RunSummary>>();
   });
 
