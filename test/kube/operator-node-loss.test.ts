@@ -9,7 +9,6 @@
 import { GetObjectCommand, PutObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { createServer, type Server } from "node:http";
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -23,9 +22,9 @@ import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
+import { unshadowed, WORKER, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
 
-const WORKER = join(import.meta.dirname, "../../worker/main.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 /**
  * A pod's process waits until the gate (an HTTP URL) answers 200, then runs the worker: the test decides
@@ -59,7 +58,7 @@ beforeAll(async () => {
   [s3, scene, cluster] = await Promise.all([
     startS3(),
     makeScene(512, 256),
-    startCluster({ nodes: 3, images: { "imagechain/worker": { command: [process.execPath, WORKER] } } }),
+    startCluster({ nodes: 3, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
   ]);
   await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
   await s3.client.send(
@@ -99,7 +98,7 @@ function startOperator(): Controller {
     kc: kubeConfigOf(cluster.server),
     namespace: "default",
     image: "imagechain/worker:dev",
-    command: [process.execPath, WORKER],
+    command: WORKER_COMMAND,
     credentials: s3.options.credentials,
     decoratePod: (pod) => {
       created.push(structuredClone(pod));
@@ -107,9 +106,7 @@ function startOperator(): Controller {
       // The first batch of each lane runs at once; every later one waits for the gate.
       if (!/-b0$/.test(pod.metadata!.labels!["imagechain.io/batch"]!))
         c.command = [process.execPath, "-e", GATE, gateUrl, WORKER];
-      // A checkout below /tmp would be hidden by the pod's /tmp mount (see pods-cluster.test.ts).
-      for (const m of c.volumeMounts ?? []) if (m.mountPath === "/tmp") m.mountPath = "/tmp-pod";
-      return pod;
+      return unshadowed(pod);
     },
     onError: (key, e) => errors.push(`${key}: ${String(e)}`),
   });
