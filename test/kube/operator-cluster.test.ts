@@ -11,19 +11,19 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { startController, type Controller } from "../../operator/kube/controller.ts";
-import { CRD_FILE } from "../../operator/spec/crd.ts";
-import { startCluster, type Cluster } from "../cluster/cluster.ts";
-import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
-import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
-import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
+import type { S3Fixture } from "../helpers/s3rver.ts";
+import { startWorld, type World } from "../helpers/operator-world.ts";
+import { writeChain, type Scene } from "../run/fixtures.ts";
 import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
 const MAIN = join(import.meta.dirname, "../../operator/cli/main.ts");
@@ -42,29 +42,17 @@ const created: V1Pod[] = [];
 /** Pods made to exit 1 at once, as a transient failure would. */
 const failing = new Set<string>();
 
+let world: World;
+
 beforeAll(async () => {
-  [s3, scene, cluster] = await Promise.all([
-    startS3(),
-    makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
-  ]);
-  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
-  );
-  kubectl = await kubectlFor(cluster.server.kubeconfig());
-  await kubectl(["apply", "-f", CRD_FILE]);
-  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
-  await kubectl(["apply", "-f", "-"], secret());
+  world = await startWorld();
+  ({ s3, scene, cluster, kubectl } = world);
   controller = startOperator();
   await controller.synced;
 });
 afterAll(async () => {
   await controller?.stop();
-  await cluster?.stop();
-  await kubectl?.cleanup();
-  await s3?.stop();
-  await rm(scene.dir, { recursive: true, force: true });
+  await world?.stop();
 });
 
 /** The operator in this process, as `imagechain operator` runs it, with the emulator's pod adjustments. */
@@ -86,36 +74,8 @@ function startOperator(): Controller {
   });
 }
 
-function secret(): string {
-  const b64 = (s: string) => Buffer.from(s).toString("base64");
-  return stringify({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "s3-creds", namespace: "default" },
-    data: { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") },
-  });
-}
-
 /** The NDVI + gaussian chain reading s3://src/scene.tif, on s3rver, in two lanes of small batches. */
-function chainDoc(name: string, output: string) {
-  const doc = ndviChain("s3://src/scene.tif", output, { tasksPerPod: 4 });
-  return {
-    ...doc,
-    metadata: { name, namespace: "default" },
-    spec: {
-      ...doc.spec,
-      storage: {
-        s3: {
-          endpoint: s3.options.endpoint!,
-          region: "us-east-1",
-          forcePathStyle: true,
-          credentialsSecret: "s3-creds",
-        },
-      },
-      execution: { ...doc.spec.execution, parallelism: 2 },
-    },
-  };
-}
+const chainDoc = (name: string, output: string) => world.chainDoc(name, output);
 
 interface Chain {
   metadata: { uid: string };
