@@ -5,11 +5,13 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startController, type ControllerOptions } from "../kube/controller.ts";
 import { runWhileLeading } from "../kube/leading.ts";
+import { createMetrics, serveMetrics } from "../kube/metrics.ts";
 import { UsageError } from "./failure.ts";
 
 const USAGE =
   "usage: imagechain operator [--kubeconfig FILE] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]\n" +
-  "       [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]";
+  "       [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]\n" +
+  "       [--metrics-port 8080 (0: no /metrics nor /healthz)]";
 
 /** The worker image when neither the chain nor --image names one: the operator's own image holds the worker. */
 const DEFAULT_IMAGE = process.env.IMAGECHAIN_IMAGE ?? "ghcr.io/imagechain/imagechain:latest";
@@ -48,6 +50,7 @@ export async function operatorCommand(
       "lease-duration": { type: "string", default: "15s" },
       "renew-deadline": { type: "string", default: "10s" },
       "retry-period": { type: "string", default: "2s" },
+      "metrics-port": { type: "string", default: "8080" },
     },
   });
   if (positionals.length) throw new UsageError(`operator takes no arguments\n${USAGE}`);
@@ -61,12 +64,24 @@ export async function operatorCommand(
   };
   if (!(timings.retryPeriodMs < timings.renewDeadlineMs && timings.renewDeadlineMs < timings.leaseDurationMs))
     throw new UsageError(`need --retry-period < --renew-deadline < --lease-duration\n${USAGE}`);
+  const metricsPort = Number(values["metrics-port"]);
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+    throw new UsageError(`--metrics-port must be a port number, not '${values["metrics-port"]}'\n${USAGE}`);
   const kc = new KubeConfig();
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else kc.loadFromDefault();
   const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
   const identity = `${process.env.HOSTNAME ?? hostname()}_${randomBytes(4).toString("hex")}`;
   const decorate = adjust.decoratePod ?? ((pod: V1Pod) => pod);
+  const metrics = createMetrics();
+  // A port already taken (a second replica on one host) costs the metrics, not the reconciling.
+  const server =
+    metricsPort > 0
+      ? await serveMetrics(metrics, metricsPort).catch((e: unknown) => {
+          log.error({ port: metricsPort, err: String(e) }, "no /metrics nor /healthz");
+          return null;
+        })
+      : null;
   const leading = runWhileLeading({
     kc,
     namespace: values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "default",
@@ -85,10 +100,14 @@ export async function operatorCommand(
           annotations[CREATED_BY] = identity;
           return decorate(pod);
         },
+        metrics,
         onError: (key, error) => log.warn({ chain: key, err: String(error) }, "reconcile failed"),
       }),
   });
-  log.info({ identity, namespace: values.namespace ?? "(all)" }, "operator waiting for the lease");
+  log.info(
+    { identity, namespace: values.namespace ?? "(all)", metricsPort: server?.port ?? null },
+    "operator waiting for the lease",
+  );
   const signalled = new Promise<"signal">((resolve) => {
     process.once("SIGINT", () => resolve("signal"));
     process.once("SIGTERM", () => resolve("signal"));
@@ -99,6 +118,7 @@ export async function operatorCommand(
     process.exit(1);
   }
   await leading.stop();
+  await server?.close();
   log.info({ identity }, "operator stopped");
   return 0;
 }

@@ -73,6 +73,18 @@ export async function deleteLaneClaims(
 
 /** A Warning Event on the chain (the chain may be on its way out: the Event outlives it a while). */
 export async function warn(kc: KubeConfig, chain: ChainMeta, reason: string, message: string, at: number) {
+  await postEvent(kc, chain, "Warning", reason, message, at);
+}
+
+/** A core/v1 Event on the chain: milestones are Normal, trouble is a Warning. */
+export async function postEvent(
+  kc: KubeConfig,
+  chain: ChainMeta,
+  type: "Normal" | "Warning",
+  reason: string,
+  message: string,
+  at: number,
+) {
   const time = new Date(at).toISOString().replace(/\.\d+Z$/, "Z");
   await kubeJson(kc, "POST", `/api/v1/namespaces/${chain.namespace}/events`, {
     body: {
@@ -88,7 +100,7 @@ export async function warn(kc: KubeConfig, chain: ChainMeta, reason: string, mes
       },
       reason,
       message,
-      type: "Warning",
+      type,
       source: { component: "imagechain-operator" },
       firstTimestamp: time,
       lastTimestamp: time,

@@ -12,6 +12,7 @@ import { createReconciler, type ChainObject, type ReconcilerOptions } from "./re
 import { startReflector } from "./reflector.ts";
 import type { PodObject } from "./observed-pods.ts";
 import { keyOf, type KubeObject } from "./store.ts";
+import { KubeHttpError } from "./kube-http.ts";
 
 export interface ControllerOptions extends Omit<ReconcilerOptions, "chains" | "pods" | "claims" | "nodes"> {
   /** Watch one namespace; all when absent. */
@@ -21,6 +22,9 @@ export interface ControllerOptions extends Omit<ReconcilerOptions, "chains" | "p
   readonly rate?: RateLimit;
   readonly onError?: (key: string, error: unknown) => void;
 }
+
+/** The verb of a failed request: KubeHttpError's message starts with it. */
+const verbOf = (e: KubeHttpError) => /^[A-Z]+/.exec(e.message)?.[0] ?? "unknown";
 
 export interface Controller {
   /** Resolves once every store has its first list. */
@@ -80,16 +84,31 @@ export function startController(options: ControllerOptions): Controller {
     { group: "", version: "v1", plural: "nodes" },
     { enqueue, keys: (node) => chainsOnNode(keyOf(node), chains.store) },
   );
+  const reconcile = createReconciler({
+    ...options,
+    chains: chains.store,
+    pods: pods.store,
+    claims: claims.store,
+    nodes: nodes.store,
+  });
+  const { metrics } = options;
+  metrics?.watchQueue(() => queue.queued().length);
   const runner = runQueue({
     queue,
     concurrency: options.concurrency ?? 2,
-    reconcile: createReconciler({
-      ...options,
-      chains: chains.store,
-      pods: pods.store,
-      claims: claims.store,
-      nodes: nodes.store,
-    }),
+    reconcile: !metrics
+      ? reconcile
+      : async (key) => {
+          const start = performance.now();
+          try {
+            return await reconcile(key);
+          } catch (e) {
+            if (e instanceof KubeHttpError) metrics.apiError(verbOf(e), e.code);
+            throw e;
+          } finally {
+            metrics.reconciled((performance.now() - start) / 1000);
+          }
+        },
     ...(options.onError ? { onError: options.onError } : {}),
   });
   const synced = Promise.all([chains.synced, pods.synced, claims.synced, nodes.synced]).then(() => {

@@ -25,6 +25,7 @@ import {
   deleteLaneClaims,
   dropScratchFinalizer,
   hasScratchFinalizer,
+  postEvent,
   putFinalizers,
   warn,
   type CollectedChain,
@@ -41,6 +42,7 @@ import {
 import { KubeHttpError, kubeJson, kubeRequest } from "./kube-http.ts";
 import { laneClaim, laneVolumeName } from "./lane-claim.ts";
 import { LABEL, type ChainMeta } from "./meta.ts";
+import type { OperatorMetrics } from "./metrics.ts";
 import {
   CREATED_ANNOTATION,
   observePods,
@@ -88,6 +90,7 @@ export interface ReconcilerOptions {
   readonly scratchGiveUpMs?: number;
   /** A last change to each pod before it is created (the tests' emulator needs one). */
   readonly decoratePod?: (pod: V1Pod) => V1Pod;
+  readonly metrics?: OperatorMetrics;
 }
 
 const GROUP_PATH = "/apis/imagechain.io/v1alpha1";
@@ -106,7 +109,12 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     ...(o.credentials ? { credentials: o.credentials } : {}),
   });
 
-  const writeStatus = async (key: string, chain: ChainObject, status: Record<string, unknown>) => {
+  const writeStatus = async (
+    key: string,
+    meta: ChainMeta,
+    chain: ChainObject,
+    status: Record<string, unknown>,
+  ) => {
     const normal = JSON.parse(JSON.stringify(status)) as Record<string, unknown>;
     if (isDeepStrictEqual(normal, chain.status ?? {})) return;
     const { namespace, name, resourceVersion } = chain.metadata!;
@@ -115,12 +123,24 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       body: { ...chain, status: normal },
     });
     expectations.wrote(key, now(), { ...(resourceVersion ? { readVersion: resourceVersion } : {}) });
+    // The status write is the transition: the Event follows it once (a failed Event is not retried).
+    const phase = normal.phase;
+    if (phase === chain.status?.phase) return;
+    if (phase === "Succeeded")
+      await postEvent(o.kc, meta, "Normal", "Complete", "every output is written", now());
+    if (phase === "Failed") {
+      const conditions = (normal.conditions ?? []) as { type?: string; message?: string }[];
+      const why = conditions.find((c) => c.type === "Failed")?.message ?? "";
+      await postEvent(o.kc, meta, "Warning", "Failed", why, now());
+    }
   };
 
+  /** Creates an object; false if it existed already. */
   const create = async (path: string, body: unknown) => {
     const res = await kubeRequest(o.kc, "POST", path, { body });
-    if (res.status === 409 && res.body.reason === "AlreadyExists") return;
+    if (res.status === 409 && res.body.reason === "AlreadyExists") return false;
     if (res.status < 200 || res.status > 299) throw new KubeHttpError("POST", path, res.status, res.body);
+    return true;
   };
 
   const deletePod = async (namespace: string, name: string) => {
@@ -243,7 +263,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       return due.nextInMs === undefined ? {} : { requeueAfterMs: due.nextInMs };
     }
     const fail = async (message: string) => {
-      await writeStatus(key, chain, invalidSpecStatus(generation, message, now(), status?.conditions));
+      await writeStatus(key, meta, chain, invalidSpecStatus(generation, message, now(), status?.conditions));
       return {};
     };
     if (!checked.ok) return fail(formatIssues(checked.issues));
@@ -268,6 +288,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       // Before the first pod: from now on a deletion of the chain waits until its shared scratch is emptied.
       await putFinalizers(o.kc, chain, [...(chain.metadata.finalizers ?? []), SCRATCH_FINALIZER]);
       wroteChain();
+      await postEvent(o.kc, meta, "Normal", "Planned", `${p.order.length} tasks in ${lanes} lanes`, now());
       return {};
     }
     if (!configs.has(meta.uid)) {
@@ -330,8 +351,14 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
           });
           pod.spec!.containers[0]!.args!.push("--shared", shared);
           pod.metadata!.annotations![CREATED_ANNOTATION] = `${at}.${made++}`;
-          await create(`/api/v1/namespaces/${meta.namespace}/pods`, o.decoratePod ? o.decoratePod(pod) : pod);
+          const fresh = await create(
+            `/api/v1/namespaces/${meta.namespace}/pods`,
+            o.decoratePod ? o.decoratePod(pod) : pod,
+          );
           expectations.wrote(key, now(), { pods: [pod.metadata!.name!] });
+          if (fresh) o.metrics?.podCreated();
+          if (fresh && a.attempt > 1)
+            await postEvent(o.kc, meta, "Normal", "Retrying", `batch ${a.batch} attempt ${a.attempt}`, now());
           state = observe(p, state, { ...a, type: "BatchStarted" }).state;
           break;
         }
@@ -356,7 +383,8 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       now: at,
       previous: status,
     });
-    await writeStatus(key, chain, next as unknown as Record<string, unknown>);
+    await writeStatus(key, meta, chain, next as unknown as Record<string, unknown>);
+    o.metrics?.observeChain(key, state.tasks, JSON.stringify(next).length);
     // The losses are recorded (volume generations up): the lost volumes' pods and claims may go.
     for (const { lane, node } of nodes.lost)
       await warn(

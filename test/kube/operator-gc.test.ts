@@ -4,44 +4,33 @@
  * chain deleted mid-run takes every pod, claim and scratch object with it before it goes; and a deleted
  * chain whose S3 is unreachable loses its finalizer after the bound, with a Warning Event saying what is left.
  */
-import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { readFile, rm } from "node:fs/promises";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { startController, type Controller, type ControllerOptions } from "../../operator/kube/controller.ts";
 import { SCRATCH_FINALIZER } from "../../operator/kube/gc.ts";
-import { CRD_FILE } from "../../operator/spec/crd.ts";
-import { startCluster, type Cluster } from "../cluster/cluster.ts";
-import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
-import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
-import { makeScene, ndviChain, type Scene } from "../run/fixtures.ts";
+import type { S3Fixture } from "../helpers/s3rver.ts";
+import { startWorld, type World } from "../helpers/operator-world.ts";
 import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
 let s3: S3Fixture;
-let scene: Scene;
 let cluster: Cluster;
 let kubectl: Kubectl;
 const controllers: Controller[] = [];
 const created: V1Pod[] = [];
 const failing = new Set<string>();
 
+let world: World;
+
 beforeAll(async () => {
-  [s3, scene, cluster] = await Promise.all([
-    startS3(),
-    makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
-  ]);
-  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
-  );
-  kubectl = await kubectlFor(cluster.server.kubeconfig());
-  await kubectl(["apply", "-f", CRD_FILE]);
-  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
+  world = await startWorld();
+  ({ s3, cluster, kubectl } = world);
   await kubectl(["apply", "-f", "-"], "apiVersion: v1\nkind: Namespace\nmetadata: { name: unreachable }\n");
-  for (const ns of ["default", "unreachable"]) await kubectl(["apply", "-f", "-"], secret(ns));
+  await kubectl(["apply", "-f", "-"], world.secret("unreachable"));
   controllers.push(startOperator("default", {}));
   // A small bound: this namespace's chain has an S3 endpoint that answers nothing.
   controllers.push(startOperator("unreachable", { scratchGiveUpMs: 1500 }));
@@ -49,10 +38,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(controllers.map((c) => c.stop()));
-  await cluster?.stop();
-  await kubectl?.cleanup();
-  await s3?.stop();
-  await rm(scene.dir, { recursive: true, force: true });
+  await world?.stop();
 });
 
 function startOperator(namespace: string, extra: Partial<ControllerOptions>): Controller {
@@ -73,36 +59,8 @@ function startOperator(namespace: string, extra: Partial<ControllerOptions>): Co
   });
 }
 
-function secret(namespace: string): string {
-  const b64 = (s: string) => Buffer.from(s).toString("base64");
-  return stringify({
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "s3-creds", namespace },
-    data: { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") },
-  });
-}
-
-function chainDoc(name: string, output: string, extra: Record<string, unknown> = {}, namespace = "default") {
-  const doc = ndviChain("s3://src/scene.tif", output, { tasksPerPod: 4 });
-  return {
-    ...doc,
-    metadata: { name, namespace },
-    spec: {
-      ...doc.spec,
-      storage: {
-        s3: {
-          endpoint: s3.options.endpoint!,
-          region: "us-east-1",
-          forcePathStyle: true,
-          credentialsSecret: "s3-creds",
-        },
-      },
-      execution: { ...doc.spec.execution, parallelism: 2 },
-      ...extra,
-    },
-  };
-}
+const chainDoc = (name: string, output: string, spec: Record<string, unknown> = {}, namespace = "default") =>
+  world.chainDoc(name, output, { spec, namespace });
 
 interface Chain {
   metadata: { uid: string; finalizers?: string[] };
@@ -215,7 +173,10 @@ describe("imagechain operator garbage collection on the emulator", () => {
     const events = JSON.parse(await kubectl(["get", "events", "-n", "unreachable", "-o", "json"])) as {
       items: { reason: string; type: string; message: string; involvedObject: { uid: string } }[];
     };
-    const left = events.items.filter((e) => e.involvedObject.uid === held.metadata.uid);
+    // Its Warnings: milestone Events (Planned) are Normal.
+    const left = events.items.filter(
+      (e) => e.involvedObject.uid === held.metadata.uid && e.type === "Warning",
+    );
     expect(left.map((e) => [e.type, e.reason])).toEqual([["Warning", "ScratchLeft"]]);
     expect(left[0]!.message).toContain(
       `s3://out/.imagechain-scratch/unreachable/gc-lost-${held.metadata.uid}/`,
