@@ -35,7 +35,11 @@ export interface ChainOptions {
   readonly spec?: Record<string, unknown>;
 }
 
-export type ChainDoc = ReturnType<typeof ndviChain> & { metadata: { name: string; namespace: string } };
+type NdviDoc = ReturnType<typeof ndviChain>;
+export type ChainDoc = NdviDoc & {
+  metadata: { name: string; namespace: string };
+  spec: NdviDoc["spec"] & { storage: { s3: { endpoint: string; credentialsSecret: string } } };
+};
 
 export async function startWorld(
   options: { nodes?: number; width?: number; height?: number } = {},
