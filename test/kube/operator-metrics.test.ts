@@ -2,7 +2,7 @@
  * The operator's /metrics and milestone Events on the emulator with s3rver and real worker processes: a
  * chain whose first pod fails once runs to Succeeded; /metrics, scraped over HTTP, counts the pods the
  * test saw created, every task done, reconciles timed and the queue; the chain's Events say Planned,
- * Retrying and Complete.
+ * Retrying and Complete; a refused chain gets a Failed Warning naming the field.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { readFile, rm } from "node:fs/promises";
@@ -168,4 +168,25 @@ describe("operator metrics and events on the emulator", () => {
     expect(events.find((e) => e.reason === "Retrying")!.message).toBe("batch l0-b0 attempt 2");
     expect(reasons).not.toContain("Failed");
   }, 60_000);
+
+  it("posts a Failed Warning naming the field for a chain the semantic check refuses", async () => {
+    const doc = chainDoc(false);
+    const steps = [doc.spec.steps[0]!, { ...doc.spec.steps[1]!, inputs: { im: "nowhere" } }];
+    await kubectl(
+      ["apply", "-f", "-"],
+      stringify({
+        ...doc,
+        metadata: { name: "refused", namespace: "default" },
+        spec: { ...doc.spec, steps },
+      }),
+    );
+    const failed = await until("the Failed event", async () => {
+      const list = JSON.parse(await kubectl(["get", "events", "-o", "json"])) as {
+        items: { reason: string; type: string; message: string; involvedObject: { name?: string } }[];
+      };
+      return list.items.find((e) => e.involvedObject.name === "refused" && e.reason === "Failed");
+    });
+    expect(failed.type).toBe("Warning");
+    expect(failed.message).toContain("nowhere");
+  });
 });
