@@ -6,24 +6,22 @@
  * LaneLost Event, generation 1), and the chain ends Succeeded with the bytes of `imagechain run`; with a
  * retry limit of 0, a node loss counted as an error would have failed it.
  */
-import { GetObjectCommand, PutObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { createServer, type Server } from "node:http";
-import { readFile, rm } from "node:fs/promises";
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { startController, type Controller } from "../../operator/kube/controller.ts";
 import { unpackNodes, unpackNumbers } from "../../operator/kube/lane-encoding.ts";
 import { podNode } from "../../operator/kube/nodes.ts";
 import type { LanesStatus } from "../../operator/kube/status.ts";
-import { CRD_FILE } from "../../operator/spec/crd.ts";
-import { startCluster, type Cluster } from "../cluster/cluster.ts";
-import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
-import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
+import { startWorld, type World } from "../helpers/operator-world.ts";
+import type { S3Fixture } from "../helpers/s3rver.ts";
 import { unshadowed, WORKER, WORKER_COMMAND } from "../helpers/worker-pods.ts";
-import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
+import { writeChain, type Scene } from "../run/fixtures.ts";
 
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 /**
@@ -41,6 +39,7 @@ const GATE = `(async () => {
   child.on("exit", (code) => process.exit(code ?? 1));
 })();`;
 
+let world: World;
 let s3: S3Fixture;
 let scene: Scene;
 let cluster: Cluster;
@@ -55,28 +54,8 @@ const created: V1Pod[] = [];
 beforeAll(async () => {
   gate = createServer((_, res) => res.writeHead(gateOpen ? 200 : 503).end());
   await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
-  [s3, scene, cluster] = await Promise.all([
-    startS3(),
-    makeScene(512, 256),
-    startCluster({ nodes: 3, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
-  ]);
-  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
-  );
-  kubectl = await kubectlFor(cluster.server.kubeconfig());
-  await kubectl(["apply", "-f", CRD_FILE]);
-  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
-  const b64 = (s: string) => Buffer.from(s).toString("base64");
-  await kubectl(
-    ["apply", "-f", "-"],
-    stringify({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "s3-creds", namespace: "default" },
-      data: { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") },
-    }),
-  );
+  world = await startWorld({ nodes: 3, width: 512, height: 256 });
+  ({ s3, scene, cluster, kubectl } = world);
   const address = gate.address();
   gateUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
   controller = startOperator();
@@ -85,11 +64,8 @@ beforeAll(async () => {
 afterAll(async () => {
   gateOpen = true;
   await controller?.stop();
-  await cluster?.stop();
-  await kubectl?.cleanup();
-  await s3?.stop();
+  await world?.stop();
   await new Promise((resolve) => gate?.close(resolve));
-  if (scene) await rm(scene.dir, { recursive: true, force: true });
 });
 
 /** The operator in this process; every later batch waits for the gate. */
@@ -122,26 +98,13 @@ interface Chain {
   };
 }
 
-function chainDoc(name: string, output: string) {
-  const doc = ndviChain("s3://src/scene.tif", output, { tileSize: 64, tasksPerPod: 8 });
-  return {
-    ...doc,
-    metadata: { name, namespace: "default" },
-    spec: {
-      ...doc.spec,
-      storage: {
-        s3: {
-          endpoint: s3.options.endpoint!,
-          region: "us-east-1",
-          forcePathStyle: true,
-          credentialsSecret: "s3-creds",
-        },
-      },
-      // No retry allowed: a batch lost with its node must not count as a failure.
-      execution: { ...doc.spec.execution, parallelism: 2, retries: { limit: 0, backoffSeconds: 0.1 } },
-    },
-  };
-}
+// No retry allowed: a batch lost with its node must not count as a failure.
+const chainDoc = (name: string, output: string) =>
+  world.chainDoc(name, output, {
+    tileSize: 64,
+    tasksPerPod: 8,
+    execution: { retries: { limit: 0, backoffSeconds: 0.1 } },
+  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
