@@ -4,22 +4,19 @@
  * test saw created, every task done, reconciles timed and the queue; the chain's Events say Planned,
  * Retrying and Complete; a refused chain gets a Failed Warning naming the field.
  */
-import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { readFile, rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { startController, type Controller } from "../../operator/kube/controller.ts";
 import { createMetrics, serveMetrics, type MetricsServer } from "../../operator/kube/metrics.ts";
-import { CRD_FILE } from "../../operator/spec/crd.ts";
-import { startCluster, type Cluster } from "../cluster/cluster.ts";
-import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
-import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
+import { startWorld, type World } from "../helpers/operator-world.ts";
+import type { S3Fixture } from "../helpers/s3rver.ts";
 import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
-import { makeScene, ndviChain, type Scene } from "../run/fixtures.ts";
 
+let world: World;
 let s3: S3Fixture;
-let scene: Scene;
 let cluster: Cluster;
 let kubectl: Kubectl;
 let controller: Controller;
@@ -28,27 +25,8 @@ const created: string[] = [];
 const failing = new Set<string>();
 
 beforeAll(async () => {
-  [s3, scene, cluster] = await Promise.all([
-    startS3(),
-    makeScene(200, 150),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
-  ]);
-  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
-  );
-  kubectl = await kubectlFor(cluster.server.kubeconfig());
-  await kubectl(["apply", "-f", CRD_FILE]);
-  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
-  const b64 = (v: string) => Buffer.from(v).toString("base64");
-  const data = { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") };
-  const secret = {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: "s3-creds", namespace: "default" },
-    data,
-  };
-  await kubectl(["apply", "-f", "-"], stringify(secret));
+  world = await startWorld({ width: 200, height: 150 });
+  ({ s3, cluster, kubectl } = world);
   const metrics = createMetrics();
   server = await serveMetrics(metrics, 0);
   controller = startController({
@@ -71,33 +49,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller?.stop();
   await server?.close();
-  await cluster?.stop();
-  await kubectl?.cleanup();
-  await s3?.stop();
-  if (scene) await rm(scene.dir, { recursive: true, force: true });
+  await world?.stop();
 });
 
 /** The NDVI + gaussian chain on s3rver, in two lanes of small batches. */
-function chainDoc(suspend: boolean) {
-  const doc = ndviChain("s3://src/scene.tif", "s3://out/ndvi.tif", { tasksPerPod: 4 });
-  return {
-    ...doc,
-    metadata: { name: "metered", namespace: "default" },
-    spec: {
-      ...doc.spec,
-      suspend,
-      storage: {
-        s3: {
-          endpoint: s3.options.endpoint!,
-          region: "us-east-1",
-          forcePathStyle: true,
-          credentialsSecret: "s3-creds",
-        },
-      },
-      execution: { ...doc.spec.execution, parallelism: 2 },
-    },
-  };
-}
+const chainDoc = (suspend: boolean) => world.chainDoc("metered", "s3://out/ndvi.tif", { spec: { suspend } });
 
 interface Chain {
   metadata: { uid: string };
