@@ -4,29 +4,28 @@
  * runs out, and the chain ends Succeeded with the bytes of `imagechain run`. SIGTERM releases the
  * Lease; a replica whose Lease is taken from it exits 1.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { Watch, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { CREATED_BY } from "../../operator/cli/operator.ts";
 import { kubeJson } from "../../operator/kube/kube-http.ts";
 import { LEASE_NAME } from "../../operator/kube/leading.ts";
-import { CRD_FILE } from "../../operator/spec/crd.ts";
-import { startCluster, type Cluster } from "../cluster/cluster.ts";
-import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
-import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
-import { makeScene, ndviChain, writeChain, type Scene } from "../run/fixtures.ts";
-import { WORKER_COMMAND } from "../helpers/worker-pods.ts";
+import { startWorld, type World } from "../helpers/operator-world.ts";
+import type { S3Fixture } from "../helpers/s3rver.ts";
+import { writeChain, type Scene } from "../run/fixtures.ts";
 
 const REPLICA = join(import.meta.dirname, "operator-leader-replica.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 const LEASE_PATH = `/apis/coordination.k8s.io/v1/namespaces/default/leases/${LEASE_NAME}`;
 
+let world: World;
 let s3: S3Fixture;
 let scene: Scene;
 let cluster: Cluster;
@@ -85,59 +84,18 @@ interface LeaseSpec {
 const lease = async () => (await kubeJson(kc, "GET", LEASE_PATH)) as { spec: LeaseSpec };
 
 beforeAll(async () => {
-  [s3, scene, cluster] = await Promise.all([
-    startS3(),
-    makeScene(300, 200),
-    startCluster({ nodes: 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
-  ]);
-  await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: "src", Key: "scene.tif", Body: await readFile(scene.path) }),
-  );
+  world = await startWorld();
+  ({ s3, scene, cluster, kubectl } = world);
   kc = kubeConfigOf(cluster.server);
   config = join(scene.dir, "kubeconfig");
   await writeFile(config, cluster.server.kubeconfig());
-  kubectl = await kubectlFor(cluster.server.kubeconfig());
-  await kubectl(["apply", "-f", CRD_FILE]);
-  await kubectl(["wait", "--for=condition=Established", "crd/imagechains.imagechain.io", "--timeout=10s"]);
-  const b64 = (s: string) => Buffer.from(s).toString("base64");
-  await kubectl(
-    ["apply", "-f", "-"],
-    stringify({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "s3-creds", namespace: "default" },
-      data: { AWS_ACCESS_KEY_ID: b64("S3RVER"), AWS_SECRET_ACCESS_KEY: b64("S3RVER") },
-    }),
-  );
 });
 afterAll(async () => {
   for (const r of replicas) r.child.kill("SIGKILL");
-  await cluster?.stop();
-  await kubectl?.cleanup();
-  await s3?.stop();
-  await rm(scene.dir, { recursive: true, force: true });
+  await world?.stop();
 });
 
-function chainDoc(name: string, output: string) {
-  const doc = ndviChain("s3://src/scene.tif", output, { tasksPerPod: 4 });
-  return {
-    ...doc,
-    metadata: { name, namespace: "default" },
-    spec: {
-      ...doc.spec,
-      storage: {
-        s3: {
-          endpoint: s3.options.endpoint!,
-          region: "us-east-1",
-          forcePathStyle: true,
-          credentialsSecret: "s3-creds",
-        },
-      },
-      execution: { ...doc.spec.execution, parallelism: 2 },
-    },
-  };
-}
+const chainDoc = (name: string, output: string) => world.chainDoc(name, output);
 
 async function objectBytes(bucket: string, key: string): Promise<Buffer> {
   const res = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
