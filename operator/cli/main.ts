@@ -22,6 +22,7 @@ commands:
                                            one band through a colour map, or three bands as RGB (2-98% stretch)
   operator [--kubeconfig F] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]
       [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]
+      [--metrics-port 8080]
                                            run the Kubernetes controller for ImageChain resources
                                            (only while it holds the Lease imagechain-operator)
 
