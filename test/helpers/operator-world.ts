@@ -4,14 +4,17 @@
  * `out` bucket, and the Secret `s3-creds` its chains name.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import type { V1Pod } from "@kubernetes/client-node";
 import { readFile, rm } from "node:fs/promises";
 import { stringify } from "yaml";
+import { startController, type Controller, type ControllerOptions } from "../../operator/kube/controller.ts";
 import { CRD_FILE } from "../../operator/spec/crd.ts";
 import { startCluster, type Cluster } from "../cluster/cluster.ts";
 import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import { kubeConfigOf } from "../cluster/testing.ts";
 import { makeScene, ndviChain, type Scene } from "../run/fixtures.ts";
 import { startS3, type S3Fixture } from "./s3rver.ts";
-import { WORKER_COMMAND } from "./worker-pods.ts";
+import { unshadowed, WORKER_COMMAND } from "./worker-pods.ts";
 
 export interface World {
   readonly s3: S3Fixture;
@@ -22,6 +25,11 @@ export interface World {
   secret(namespace: string): string;
   /** The NDVI + gaussian chain reading s3://src/scene.tif on this world's S3, in two lanes of small batches. */
   chainDoc(name: string, output: string, options?: ChainOptions): ChainDoc;
+  /**
+   * The controller in this process, as `imagechain operator` runs it, watching "default" unless told:
+   * worker pods run this checkout with the s3rver keys; `adjust` sees (and may change) each pod it creates.
+   */
+  startOperator(options?: OperatorOptions): Controller;
   stop(): Promise<void>;
 }
 
@@ -36,6 +44,16 @@ export interface ChainOptions {
 }
 
 type NdviDoc = ReturnType<typeof ndviChain>;
+export type OperatorOptions = Partial<Omit<ControllerOptions, "decoratePod">> & {
+  readonly adjust?: (pod: V1Pod) => void;
+};
+
+/** Make a worker pod exit 1 at once, as a transient failure would. */
+export function failAtOnce(pod: V1Pod): void {
+  const c = pod.spec!.containers[0]!;
+  [c.command, c.args] = [[process.execPath, "-e", "process.exit(1)"], []];
+}
+
 export type ChainDoc = NdviDoc & {
   metadata: { name: string; namespace: string };
   spec: NdviDoc["spec"] & { storage: { s3: { endpoint: string; credentialsSecret: string } } };
@@ -94,6 +112,20 @@ export async function startWorld(
           ...o.spec,
         },
       };
+    },
+    startOperator({ adjust, ...options } = {}) {
+      return startController({
+        kc: kubeConfigOf(cluster.server),
+        namespace: "default",
+        image: "imagechain/worker:dev",
+        command: WORKER_COMMAND,
+        credentials: s3.options.credentials,
+        ...options,
+        decoratePod: (pod) => {
+          adjust?.(pod);
+          return unshadowed(pod);
+        },
+      });
     },
     async stop() {
       await cluster.stop();

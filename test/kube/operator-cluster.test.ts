@@ -16,15 +16,14 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startController, type Controller } from "../../operator/kube/controller.ts";
+import type { Controller } from "../../operator/kube/controller.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import type { Kubectl } from "../cluster/kubectl.ts";
-import { kubeConfigOf, until } from "../cluster/testing.ts";
+import { until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
 import type { S3Fixture } from "../helpers/s3rver.ts";
-import { startWorld, type World } from "../helpers/operator-world.ts";
+import { failAtOnce, startWorld, type World } from "../helpers/operator-world.ts";
 import { writeChain, type Scene } from "../run/fixtures.ts";
-import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
 
 const MAIN = join(import.meta.dirname, "../../operator/cli/main.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
@@ -55,24 +54,15 @@ afterAll(async () => {
   await world?.stop();
 });
 
-/** The operator in this process, as `imagechain operator` runs it, with the emulator's pod adjustments. */
-function startOperator(): Controller {
-  return startController({
-    kc: kubeConfigOf(cluster.server),
-    namespace: "default",
-    image: "imagechain/worker:dev",
-    command: WORKER_COMMAND,
-    credentials: s3.options.credentials,
-    decoratePod: (pod) => {
+/** The operator in this process; pods named in `failing` exit 1 at once. */
+const startOperator = (): Controller =>
+  world.startOperator({
+    adjust: (pod) => {
       created.push(pod);
-      const c = pod.spec!.containers[0]!;
-      if (failing.has(pod.metadata!.name!))
-        [c.command, c.args] = [[process.execPath, "-e", "process.exit(1)"], []];
-      return unshadowed(pod);
+      if (failing.has(pod.metadata!.name!)) failAtOnce(pod);
     },
     onError: (key, e) => errors.push(`${key}: ${String(e)}`),
   });
-}
 
 /** The NDVI + gaussian chain reading s3://src/scene.tif, on s3rver, in two lanes of small batches. */
 const chainDoc = (name: string, output: string) => world.chainDoc(name, output);

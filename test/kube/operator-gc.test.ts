@@ -8,17 +8,14 @@ import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startController, type Controller, type ControllerOptions } from "../../operator/kube/controller.ts";
+import type { Controller } from "../../operator/kube/controller.ts";
 import { SCRATCH_FINALIZER } from "../../operator/kube/gc.ts";
-import type { Cluster } from "../cluster/cluster.ts";
 import type { Kubectl } from "../cluster/kubectl.ts";
-import { kubeConfigOf, until } from "../cluster/testing.ts";
+import { until } from "../cluster/testing.ts";
 import type { S3Fixture } from "../helpers/s3rver.ts";
-import { startWorld, type World } from "../helpers/operator-world.ts";
-import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
+import { failAtOnce, startWorld, type OperatorOptions, type World } from "../helpers/operator-world.ts";
 
 let s3: S3Fixture;
-let cluster: Cluster;
 let kubectl: Kubectl;
 const controllers: Controller[] = [];
 const created: V1Pod[] = [];
@@ -28,7 +25,7 @@ let world: World;
 
 beforeAll(async () => {
   world = await startWorld();
-  ({ s3, cluster, kubectl } = world);
+  ({ s3, kubectl } = world);
   await kubectl(["apply", "-f", "-"], "apiVersion: v1\nkind: Namespace\nmetadata: { name: unreachable }\n");
   await kubectl(["apply", "-f", "-"], world.secret("unreachable"));
   controllers.push(startOperator("default", {}));
@@ -41,23 +38,15 @@ afterAll(async () => {
   await world?.stop();
 });
 
-function startOperator(namespace: string, extra: Partial<ControllerOptions>): Controller {
-  return startController({
-    kc: kubeConfigOf(cluster.server),
+const startOperator = (namespace: string, extra: OperatorOptions): Controller =>
+  world.startOperator({
     namespace,
-    image: "imagechain/worker:dev",
-    command: WORKER_COMMAND,
-    credentials: s3.options.credentials,
-    decoratePod: (pod) => {
+    adjust: (pod) => {
       created.push(pod);
-      const c = pod.spec!.containers[0]!;
-      if (failing.has(pod.metadata!.name!))
-        [c.command, c.args] = [[process.execPath, "-e", "process.exit(1)"], []];
-      return unshadowed(pod);
+      if (failing.has(pod.metadata!.name!)) failAtOnce(pod);
     },
     ...extra,
   });
-}
 
 const chainDoc = (name: string, output: string, spec: Record<string, unknown> = {}, namespace = "default") =>
   world.chainDoc(name, output, { spec, namespace });

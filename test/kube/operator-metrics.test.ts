@@ -6,18 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startController, type Controller } from "../../operator/kube/controller.ts";
+import type { Controller } from "../../operator/kube/controller.ts";
 import { createMetrics, serveMetrics, type MetricsServer } from "../../operator/kube/metrics.ts";
-import type { Cluster } from "../cluster/cluster.ts";
 import type { Kubectl } from "../cluster/kubectl.ts";
-import { kubeConfigOf, until } from "../cluster/testing.ts";
-import { startWorld, type World } from "../helpers/operator-world.ts";
-import type { S3Fixture } from "../helpers/s3rver.ts";
-import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
+import { until } from "../cluster/testing.ts";
+import { failAtOnce, startWorld, type World } from "../helpers/operator-world.ts";
 
 let world: World;
-let s3: S3Fixture;
-let cluster: Cluster;
 let kubectl: Kubectl;
 let controller: Controller;
 let server: MetricsServer;
@@ -26,22 +21,14 @@ const failing = new Set<string>();
 
 beforeAll(async () => {
   world = await startWorld({ width: 200, height: 150 });
-  ({ s3, cluster, kubectl } = world);
+  ({ kubectl } = world);
   const metrics = createMetrics();
   server = await serveMetrics(metrics, 0);
-  controller = startController({
-    kc: kubeConfigOf(cluster.server),
-    namespace: "default",
-    image: "imagechain/worker:dev",
-    command: WORKER_COMMAND,
-    credentials: s3.options.credentials,
+  controller = world.startOperator({
     metrics,
-    decoratePod: (pod) => {
+    adjust: (pod) => {
       created.push(pod.metadata!.name!);
-      const c = pod.spec!.containers[0]!;
-      if (failing.has(pod.metadata!.name!))
-        [c.command, c.args] = [[process.execPath, "-e", "process.exit(1)"], []];
-      return unshadowed(pod);
+      if (failing.has(pod.metadata!.name!)) failAtOnce(pod);
     },
   });
   await controller.synced;

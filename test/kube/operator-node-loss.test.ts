@@ -10,7 +10,7 @@ import { GetObjectCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { createServer, type Server } from "node:http";
 import { CoreV1Api, CustomObjectsApi, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startController, type Controller } from "../../operator/kube/controller.ts";
+import type { Controller } from "../../operator/kube/controller.ts";
 import { unpackNodes, unpackNumbers } from "../../operator/kube/lane-encoding.ts";
 import { podNode } from "../../operator/kube/nodes.ts";
 import type { LanesStatus } from "../../operator/kube/status.ts";
@@ -20,7 +20,7 @@ import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
 import { startWorld, type World } from "../helpers/operator-world.ts";
 import type { S3Fixture } from "../helpers/s3rver.ts";
-import { unshadowed, WORKER, WORKER_COMMAND } from "../helpers/worker-pods.ts";
+import { WORKER } from "../helpers/worker-pods.ts";
 import { writeChain, type Scene } from "../run/fixtures.ts";
 
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
@@ -69,24 +69,16 @@ afterAll(async () => {
 });
 
 /** The operator in this process; every later batch waits for the gate. */
-function startOperator(): Controller {
-  return startController({
-    kc: kubeConfigOf(cluster.server),
-    namespace: "default",
-    image: "imagechain/worker:dev",
-    command: WORKER_COMMAND,
-    credentials: s3.options.credentials,
-    decoratePod: (pod) => {
+const startOperator = (): Controller =>
+  world.startOperator({
+    adjust: (pod) => {
       created.push(structuredClone(pod));
-      const c = pod.spec!.containers[0]!;
       // The first batch of each lane runs at once; every later one waits for the gate.
       if (!/-b0$/.test(pod.metadata!.labels!["imagechain.io/batch"]!))
-        c.command = [process.execPath, "-e", GATE, gateUrl, WORKER];
-      return unshadowed(pod);
+        pod.spec!.containers[0]!.command = [process.execPath, "-e", GATE, gateUrl, WORKER];
     },
     onError: (key, e) => errors.push(`${key}: ${String(e)}`),
   });
-}
 
 interface Chain {
   metadata: { uid: string };
