@@ -41,6 +41,8 @@ export interface ApiServerOptions {
   readonly bookmarkMs?: number;
   /** Keep each request's duration in `latenciesMs` (for benches). */
   readonly recordLatency?: boolean;
+  /** Told of every answered request (for benches that count a client's writes). */
+  readonly onRequest?: (method: string, path: string, status: number) => void;
 }
 
 export interface ApiServer {
@@ -328,6 +330,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const server: Server = createServer((req, res) => {
     const started = performance.now();
     if (options.recordLatency) res.on("finish", () => latenciesMs.push(performance.now() - started));
+    const { onRequest } = options;
+    if (onRequest) res.on("finish", () => onRequest(req.method ?? "GET", req.url ?? "/", res.statusCode));
     handle(req, res).catch((e: unknown) => {
       const error =
         e instanceof ApiError

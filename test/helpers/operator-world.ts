@@ -11,6 +11,7 @@ import { startController, type Controller, type ControllerOptions } from "../../
 import { CRD_FILE } from "../../operator/spec/crd.ts";
 import { startCluster, type Cluster } from "../cluster/cluster.ts";
 import { kubectlFor, type Kubectl } from "../cluster/kubectl.ts";
+import type { ApiServerOptions } from "../cluster/server.ts";
 import { kubeConfigOf } from "../cluster/testing.ts";
 import { makeScene, ndviChain, type Scene } from "../run/fixtures.ts";
 import { startS3, type S3Fixture } from "./s3rver.ts";
@@ -60,12 +61,16 @@ export type ChainDoc = NdviDoc & {
 };
 
 export async function startWorld(
-  options: { nodes?: number; width?: number; height?: number } = {},
+  options: { nodes?: number; width?: number; height?: number; server?: ApiServerOptions } = {},
 ): Promise<World> {
   const [s3, scene, cluster] = await Promise.all([
     startS3(),
     makeScene(options.width ?? 300, options.height ?? 200),
-    startCluster({ nodes: options.nodes ?? 2, images: { "imagechain/worker": { command: WORKER_COMMAND } } }),
+    startCluster({
+      nodes: options.nodes ?? 2,
+      images: { "imagechain/worker": { command: WORKER_COMMAND } },
+      ...(options.server ? { server: options.server } : {}),
+    }),
   ]);
   await Promise.all([s3.createBucket("src"), s3.createBucket("out")]);
   await s3.client.send(
