@@ -8,6 +8,8 @@ export interface KernelInput {
   readonly window: Window;
   /** The input's whole grid: its size tells a kernel where the image ends (borders), its nodata which pixels to skip. */
   readonly grid: Grid;
+  /** For an input with a reduction footprint: what its reduce task made of the whole input (see Reduction). */
+  readonly reduced?: Uint8Array;
 }
 
 /** The output tile a kernel call makes: `window` in the pixels of the step's output `grid`. */
@@ -27,3 +29,14 @@ export interface KernelOutput {
  * `output.window`'s size with `output.grid.bands` bands of `output.grid.dataType`.
  */
 export type Kernel<P> = (params: P, inputs: ReadonlyMap<string, KernelInput>, output: KernelOutput) => Block;
+
+/**
+ * The two halves of a global reduction over one input (an op whose footprint on it is `reduction`):
+ * `partial` condenses one tile of the input (`input.window` of it) into a few bytes; `reduce` merges the
+ * partials of every tile, given in task order, into the bytes each kernel call then receives as
+ * `KernelInput.reduced`. Both pure; the encodings are the op's own.
+ */
+export interface Reduction<P> {
+  readonly partial: (params: P, input: KernelInput) => Uint8Array;
+  readonly reduce: (params: P, inputGrid: Grid, partials: readonly Uint8Array[]) => Uint8Array;
+}

@@ -1,7 +1,12 @@
 import { z } from "zod";
 import { DATA_TYPES } from "../io/raster.ts";
+import { nodataSample } from "./bandmath/nodata.ts";
 import { retyped } from "./grid.ts";
+import type { Reduction } from "./kernel.ts";
 import { defineOp } from "./op.ts";
+import { encodePartial, tilePartial } from "./stretch/histogram.ts";
+import { stretchKernel } from "./stretch/kernel.ts";
+import { encodeBounds, reduceBounds } from "./stretch/reduce.ts";
 
 const params = z
   .strictObject({
@@ -23,4 +28,12 @@ export const stretch = defineOp<StretchParams>({
   inputs: { kind: "any", min: 1, max: 1 },
   outputGrid: retyped,
   footprint: () => ({ kind: "reduction" }),
+  kernel: stretchKernel,
 });
+
+/** Per-band histograms of each tile (stretch/histogram.ts), merged into per-band [lo, hi] (stretch/reduce.ts). */
+export const stretchReduction: Reduction<StretchParams> = {
+  partial: (_p, input) =>
+    encodePartial(tilePartial(input.block, nodataSample(input.block.dataType, input.grid.nodata))),
+  reduce: (p, grid, partials) => encodeBounds(reduceBounds(partials, grid.bands, grid.dataType, p)),
+};

@@ -29,6 +29,16 @@ export function rawKey(layer: string, col: number, row: number): string {
   return `${layer}/${col}_${row}.tile`;
 }
 
+/** One tile's partial statistics for a reduction (partials stages). */
+export function partialKey(stage: string, col: number, row: number): string {
+  return `${stage}/${col}_${row}.part`;
+}
+
+/** What a reduce stage's one task made of every partial: the statistics its consumers' kernels receive. */
+export function reducedKey(stage: string): string {
+  return `${stage}/reduced`;
+}
+
 /** A tile as the output COG stores it (compressed once, by the task that made its pixels). */
 export function encodedKey(output: number, level: number, col: number, row: number): string {
   return `out${output}/L${level}/${col}_${row}.enc`;
@@ -63,6 +73,14 @@ export function rawLayers(plan: Plan, stage: number): readonly string[] {
 export interface Destinations {
   readonly lane: boolean;
   readonly shared: boolean;
+}
+
+/** The scratch areas to write for `dest` (one place when lanes and shared scratch are one area). */
+export function areasOf(dest: Destinations, lane: number, oneArea: boolean): (number | "shared")[] {
+  const areas: (number | "shared")[] = [];
+  if (dest.lane && !oneArea) areas.push(lane);
+  if (dest.shared || (dest.lane && oneArea)) areas.push("shared");
+  return areas;
 }
 
 /**
@@ -108,6 +126,9 @@ export function pyramidLayer(plan: Plan, stage: number): string | null {
 /** Every scratch key a task may have written (for deletion: absent ones are ignored). */
 export function keysOf(plan: Plan, task: number): string[] {
   const { stage, col, row } = positionOf(plan, task);
+  const s = plan.stages[stage]!;
+  if (s.kind === "partials") return [partialKey(s.name, col, row)];
+  if (s.kind === "reduce") return [reducedKey(s.name)];
   const pyramid = pyramidLayer(plan, stage);
   return [
     ...rawLayers(plan, stage).map((layer) => rawKey(layer, col, row)),

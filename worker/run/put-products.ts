@@ -11,6 +11,7 @@ import { downsample2x } from "../io/tiff/overview.ts";
 import type { WorkerContext } from "./context.ts";
 import { downsampling, tileEncoding } from "./output-cog.ts";
 import {
+  areasOf,
   destinations,
   encodedBy,
   encodedKey,
@@ -60,9 +61,7 @@ export async function putProducts(
 }
 
 async function putTile(ctx: WorkerContext, dest: Destinations, lane: number, key: string, block: Block) {
-  const areas: (number | "shared")[] = [];
-  if (dest.lane && !ctx.scratch.oneArea) areas.push(lane);
-  if (dest.shared || (dest.lane && ctx.scratch.oneArea)) areas.push("shared");
+  const areas = areasOf(dest, lane, ctx.scratch.oneArea);
   const chunks = tileFileChunks(block);
   for (const area of areas) await ctx.scratch.put(area, key, chunks);
   return tileFileBytes(block) * areas.length;

@@ -4,13 +4,16 @@
  * steps' tiles written raw where their readers look, and encoded once for every output they feed.
  */
 import type { Block, TypedArray, Window } from "../io/raster.ts";
-import { footprintRegion } from "../ops/footprint.ts";
+import { footprintRegion, type Footprint } from "../ops/footprint.ts";
 import type { KernelInput } from "../ops/kernel.ts";
 import { opOf } from "../ops/registry.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
 import { putProducts } from "./put-products.ts";
 import { rawKey, type TilePosition } from "./products.ts";
+import { readReduced } from "./reduce-tasks.ts";
 import { readTilePart } from "./tile-file.ts";
+
+const POINTWISE: Footprint = { kind: "pointwise" };
 
 export function tileWindow(
   ctx: WorkerContext,
@@ -46,7 +49,9 @@ export async function runTilesTask(
       for (const [alias, ref] of Object.entries(step.inputs)) {
         const inputGrid = plan.grids.get(ref)!;
         const fp = op.footprint(step.params, alias, inputGrid, grid);
-        const region = footprintRegion(fp, window, inputGrid.width, inputGrid.height);
+        // A reduced input is read pixel for pixel; its whole is summed up by the reduce task's statistics.
+        const reduction = fp.kind === "reduction";
+        const region = footprintRegion(reduction ? POINTWISE : fp, window, inputGrid.width, inputGrid.height);
         if (region === null) continue; // the tile lies outside this input: the kernel sees no block for it
         let block = computed.get(ref);
         if (block === undefined && ctx.sources.has(ref)) {
@@ -59,7 +64,8 @@ export async function runTilesTask(
           block = await read;
         }
         block ??= await readLayer(ctx, ref, region, lane, used);
-        inputs.set(alias, { block, window: region, grid: inputGrid });
+        const reduced = reduction ? await readReduced(ctx, pos.stage, lane) : undefined;
+        inputs.set(alias, { block, window: region, grid: inputGrid, ...(reduced && { reduced }) });
       }
       const out = op.kernel!(step.params, inputs, { window, grid, allocate: ctx.pool.allocate });
       computed.set(name, out);

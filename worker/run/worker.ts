@@ -12,6 +12,7 @@ import type { TaskResult, WorkerContext } from "./context.ts";
 import { outputCogs } from "./output-cog.ts";
 import { positionOf } from "./products.ts";
 import { runAssembleTask, runOverviewTask } from "./pyramid-tasks.ts";
+import { runPartialsTask, runReduceTask } from "./reduce-tasks.ts";
 import type { Scratch } from "./scratch.ts";
 import { openSources, s3OptionsOf } from "./sources.ts";
 import { TaskError } from "./task-error.ts";
@@ -63,8 +64,10 @@ export async function startWorker(spec: ImageChainSpec, lanes: number, scratch: 
               return await runOverviewTask(context, task, pos, lane);
             case "assemble":
               return await runAssembleTask(context, stage.index!);
-            default:
-              throw new TaskError(`${stage.kind} stages have no runner yet`, true);
+            case "partials":
+              return await runPartialsTask(context, task, pos, lane);
+            case "reduce":
+              return await runReduceTask(context, task, pos, lane);
           }
         } catch (e) {
           throw TaskError.wrap(e, where);
