@@ -1,0 +1,50 @@
+{{/* The release's full name, at most 63 characters (a DNS label). */}}
+{{- define "imagechain.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "imagechain.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{/* Every object's labels but the component. */}}
+{{- define "imagechain.commonLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "imagechain.labels" -}}
+{{ include "imagechain.commonLabels" . }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "imagechain.serviceAccountName" -}}
+{{- default (include "imagechain.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "imagechain.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The worker image: the operator's own unless set (it holds both entry points). */}}
+{{- define "imagechain.workerImage" -}}
+{{- if .Values.worker.image.repository -}}
+{{- printf "%s:%s" .Values.worker.image.repository (default .Chart.AppVersion .Values.worker.image.tag) -}}
+{{- else -}}
+{{- include "imagechain.image" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the operator's chain-side rights and the worker ServiceAccount live: the watched namespace, else the release's. */}}
+{{- define "imagechain.workNamespace" -}}
+{{- default .Release.Namespace .Values.operator.watchNamespace -}}
+{{- end -}}
