@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { bounds, resampling } from "./geo-params.ts";
 import { crsLabel, extentOf, gridFromBounds, sameCrs, type Bounds, type Grid } from "./grid.ts";
+import { mosaicKernel } from "./mosaic/kernel.ts";
 import { defineOp, type OpIssue } from "./op.ts";
 import { resampledFootprint } from "./ortho.ts";
 
@@ -63,4 +64,5 @@ export const mosaic = defineOp<MosaicParams>({
   inputs: { kind: "any", min: 1, max: 64 },
   outputGrid,
   footprint: (p, _input, inputGrid, output) => resampledFootprint(output, inputGrid, p.resampling),
+  kernel: mosaicKernel,
 });
