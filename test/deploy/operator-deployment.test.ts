@@ -4,7 +4,8 @@
  * recording proxy in front of the emulator. It reconciles a chain to Succeeded, a failing one to Failed,
  * and a deleted one away; then what it did is compared with what the chart grants it (nothing missing,
  * nothing extra), every worker pod it made is checked against the restricted Pod Security Standard, and
- * none of the objects it made carries the Argo CD tracking metadata of its chain.
+ * none of the objects it made carries the Argo CD tracking metadata of its chain; the Argo CD health check
+ * reads the live statuses as Healthy and Degraded.
  *
  * The container's own command (`node operator/cli/main.ts operator …`) is run as is first: it takes the
  * Lease, answers its probes and releases the Lease on SIGTERM. The chains are then reconciled by the same
@@ -23,6 +24,7 @@ import { stringify } from "yaml";
 import { KIND } from "../../operator/kube/meta.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import type { KubeObject } from "../cluster/resources.ts";
+import { argoHealth } from "../helpers/argocd-health.ts";
 import { serveChartKinds } from "../helpers/emulator-kinds.ts";
 import { render, type Manifest } from "../helpers/helm.ts";
 import { startWorld, type World } from "../helpers/operator-world.ts";
@@ -229,7 +231,8 @@ describe("the chart's operator Deployment on the emulator", () => {
       doomed,
     ];
     await world.kubectl(["apply", "-f", "-"], docs.map((d) => stringify(d)).join("---\n"));
-    await phaseOf("argo-ndvi", "Succeeded", 50_000);
+    const done = await phaseOf("argo-ndvi", "Succeeded", 50_000);
+    expect(argoHealth(done).status).toBe("Healthy");
     const object = await world.s3.client.send(new GetObjectCommand({ Bucket: "out", Key: "argo-ndvi.tif" }));
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
     // A little-endian classic or BigTIFF header: the worker's COG assembly ran to the end.
@@ -239,6 +242,7 @@ describe("the chart's operator Deployment on the emulator", () => {
     const condition = failed.status!.conditions!.find((c) => c.type === "Failed")!;
     expect(condition.status).toBe("True");
     expect(condition.message).toMatch(/fail-ndvi-.*exit code 1/);
+    expect(argoHealth(failed)).toEqual({ status: "Degraded", message: condition.message });
     await world.kubectl(["delete", "imagechain", "argo-ndvi", "--wait=false"]);
     await until(
       "argo-ndvi gone",
