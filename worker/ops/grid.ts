@@ -1,4 +1,5 @@
 import type { Crs, DataType, GeoTransform, Window } from "../io/raster.ts";
+import type { Rpc } from "../io/tiff/rpc.ts";
 
 /** Everything the planner knows about a raster before reading a pixel: a source's header or a step's output. */
 export interface Grid {
@@ -9,6 +10,8 @@ export interface Grid {
   readonly geoTransform: GeoTransform | null;
   readonly crs: Crs | null;
   readonly nodata: number | null;
+  /** A sensor model (a source's RPC tag), kept by ops that keep the input's lattice; ortho maps through it. */
+  readonly rpc?: Rpc | null;
 }
 
 /** The grid of a one-input op that keeps its input's lattice and only changes the data type and nodata. */

@@ -1,10 +1,18 @@
 import { z } from "zod";
+import type { Window } from "../io/raster.ts";
+import type { Rpc } from "../io/tiff/rpc.ts";
 import { bounds, epsg, epsgCode, resampling } from "./geo-params.ts";
-import { mappedRegion, type Footprint } from "./footprint.ts";
-import { affineMapping, crsLabel, extentOf, gridFromBounds, type Grid } from "./grid.ts";
+import { mappedRegion, type Footprint, type PixelMapping } from "./footprint.ts";
+import { affineMapping, crsLabel, extentOf, gridFromBounds, type Bounds, type Grid } from "./grid.ts";
 import { defineOp, resamplingMargin, type OpDefinition, type OpIssue } from "./op.ts";
+import type { ExactMapping } from "./warp/approx.ts";
+import { LONLAT, pointTransform, projDefinition } from "./warp/crs.ts";
+import { constantHeight } from "./warp/dem.ts";
+import { orthoKernel, reprojectKernel } from "./warp/kernels.ts";
+import { orthoMapping, reprojectMapping } from "./warp/mappings.ts";
+import { imageToGround } from "./warp/rpc-model.ts";
 
-const params = z.strictObject({
+const reprojectSchema = z.strictObject({
   crs: epsg,
   resolution: z.number().positive(),
   bounds: bounds.optional(),
@@ -12,30 +20,57 @@ const params = z.strictObject({
   nodata: z.number().optional(),
   maxError: z.number().positive().default(0.125),
 });
-export type OrthoParams = z.infer<typeof params>;
+const orthoSchema = reprojectSchema.extend({ height: z.number().optional() });
+export type OrthoParams = z.infer<typeof orthoSchema>;
+export type ReprojectParams = z.infer<typeof reprojectSchema>;
 /** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
-export { params as orthoParams };
+export { orthoSchema as orthoParams, reprojectSchema as reprojectParams };
+
+/** Points per image edge whose ground positions bound the default output grid. */
+const EDGE_POINTS = 32;
 
 /**
- * The output grid is `bounds` at `resolution`; without bounds, the input's extent snapped outwards to
- * the resolution, which the planner can only compute when no projection is involved.
+ * The output grid is `bounds` at `resolution`; without bounds, the input's footprint on the ground (an
+ * RPC image's edges at the model's mean height, or the input's extent projected to the target CRS),
+ * snapped outwards to the resolution.
  */
-function outputGrid(p: OrthoParams, inputs: ReadonlyMap<string, Grid>): Grid | OpIssue {
+function outputGrid(p: ReprojectParams, inputs: ReadonlyMap<string, Grid>): Grid | OpIssue {
   const image = inputs.get("image")!;
   const target = { epsg: epsgCode(p.crs), wkt: null };
+  const targetDef = projDefinition(target);
+  if ("error" in targetDef) return { code: "crs-unsupported", path: "params.crs", message: targetDef.error };
+  const dem = inputs.get("dem");
+  if (dem && image.rpc) {
+    const d = projDefinition(dem.crs);
+    if ("error" in d || dem.geoTransform === null) {
+      const message = "error" in d ? d.error : "the DEM has no geotransform";
+      return { code: "dem-unusable", path: "inputs.dem", message };
+    }
+  }
   const rest = {
     bands: image.bands,
     dataType: image.dataType,
     crs: target,
     nodata: p.nodata ?? image.nodata,
   };
+  const rpc = image.rpc ?? null;
+  if (rpc === null) {
+    const d = projDefinition(image.crs);
+    if (image.geoTransform === null || "error" in d) {
+      return {
+        code: "grid-underivable",
+        path: "inputs.image",
+        message: `the input has neither an RPC model nor a usable georeference (CRS ${crsLabel(image.crs)}${"error" in d ? `: ${d.error}` : ""})`,
+      };
+    }
+  }
   if (p.bounds) return gridFromBounds(p.bounds, p.resolution, rest);
-  const extent = extentOf(image);
-  if (extent === null || image.crs?.epsg !== target.epsg) {
+  const extent = rpc ? rpcExtent(rpc, image, targetDef.def) : projectedExtent(image, targetDef.def);
+  if (extent === null) {
     return {
       code: "grid-underivable",
       path: "params.bounds",
-      message: `bounds are required: the input's CRS is ${crsLabel(image.crs)}, the target is ${p.crs}, and the planner does not project coordinates`,
+      message: `bounds are required: the input's footprint could not be projected to ${p.crs}`,
     };
   }
   const r = p.resolution;
@@ -48,31 +83,149 @@ function outputGrid(p: OrthoParams, inputs: ReadonlyMap<string, Grid>): Grid | O
   return gridFromBounds(snapped, r, rest);
 }
 
+/** Bounding box of points along the edges of a width x height image, mapped by `map` (NaN skipped). */
+function edgeBox(width: number, height: number, map: ExactMapping): Bounds | null {
+  const out = new Float64Array(2);
+  let box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  const visit = (x: number, y: number): void => {
+    map(x, y, out);
+    if (!Number.isFinite(out[0]!) || !Number.isFinite(out[1]!)) return;
+    box = [
+      Math.min(box[0], out[0]!),
+      Math.min(box[1], out[1]!),
+      Math.max(box[2], out[0]!),
+      Math.max(box[3], out[1]!),
+    ];
+  };
+  for (let i = 0; i <= EDGE_POINTS; i++) {
+    const fx = (width * i) / EDGE_POINTS;
+    const fy = (height * i) / EDGE_POINTS;
+    visit(fx, 0);
+    visit(fx, height);
+    visit(0, fy);
+    visit(width, fy);
+  }
+  return box[0] <= box[2] ? box : null;
+}
+
+function rpcExtent(rpc: Rpc, image: Grid, targetDef: string): Bounds | null {
+  const i2g = imageToGround(rpc);
+  const project = pointTransform(LONLAT, targetDef);
+  return edgeBox(image.width, image.height, (x, y, out) => {
+    i2g(x - 0.5, y - 0.5, rpc.heightOff, out);
+    project(out[0]!, out[1]!, out);
+  });
+}
+
+function projectedExtent(image: Grid, targetDef: string): Bounds | null {
+  const gt = image.geoTransform!;
+  const d = projDefinition(image.crs);
+  if ("error" in d) return null;
+  if (d.def === targetDef) return extentOf(image);
+  const project = pointTransform(d.def, targetDef);
+  return edgeBox(image.width, image.height, (x, y, out) =>
+    project(gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5], out),
+  );
+}
+
+function asPixelMapping(map: ExactMapping): PixelMapping {
+  const out = new Float64Array(2);
+  return (x, y) => {
+    map(x, y, out);
+    return [out[0]!, out[1]!];
+  };
+}
+
+const WHOLE = (input: Grid): Footprint => ({
+  kind: "mapped",
+  region: () => ({ x: 0, y: 0, width: input.width, height: input.height }),
+});
+
 /**
- * Where an output tile lands in an input: exact through the geotransforms when the CRS is shared;
- * otherwise (a projection or sensor geometry, resolved by the worker) the whole input, which is
- * always sufficient.
+ * Where an output tile lands in an input on a map grid: exact through the geotransforms when the CRS is
+ * shared; else the tile's edges projected with proj4 (plus one pixel for the approximate transform).
+ * Only an input whose georeference proj4 cannot use falls back to the whole input.
  */
 export function resampledFootprint(
   output: Grid,
   input: Grid,
   method: "nearest" | "bilinear" | "cubic",
 ): Footprint {
-  const map = affineMapping(output, input);
-  if (map === null)
-    return { kind: "mapped", region: () => ({ x: 0, y: 0, width: input.width, height: input.height }) };
-  return { kind: "mapped", region: mappedRegion(map, resamplingMargin(method), input.width, input.height) };
+  const affine = affineMapping(output, input);
+  const margin = resamplingMargin(method);
+  if (affine !== null)
+    return { kind: "mapped", region: mappedRegion(affine, margin, input.width, input.height) };
+  const m = reprojectMapping(output, input);
+  if ("error" in m) return WHOLE(input);
+  return {
+    kind: "mapped",
+    region: mappedRegion(asPixelMapping(m.map), margin + 1, input.width, input.height),
+  };
 }
 
-function resamplingOp(name: string, optional: readonly string[]): OpDefinition<OrthoParams> {
-  return defineOp<OrthoParams>({
-    name,
-    params,
-    inputs: { kind: "named", required: ["image"], optional },
-    outputGrid,
-    footprint: (p, _input, inputGrid, output) => resampledFootprint(output, inputGrid, p.resampling),
-  });
+/**
+ * The image region an output tile needs through an RPC model: the tile's edges mapped at the lowest and
+ * the highest height the model is fitted for (heightOff ± heightScale), widened to the constant
+ * `height` (the footprint does not know whether a DEM is given); any height in between moves a point
+ * between the two images. Union of both, plus the resampling margin and one pixel for the approximate
+ * transform. A DEM reaching beyond the model's range is a gap: those pixels may fall outside the region.
+ */
+function rpcFootprint(p: OrthoParams, rpc: Rpc, input: Grid, output: Grid): Footprint {
+  const h = p.height ?? 0;
+  const heights = [
+    Math.min(rpc.heightOff - rpc.heightScale, h),
+    Math.max(rpc.heightOff + rpc.heightScale, h),
+  ];
+  const regions: ((tile: Window) => Window | null)[] = [];
+  for (const height of heights) {
+    const m = orthoMapping(rpc, output, constantHeight(height));
+    if ("error" in m) return WHOLE(input);
+    const margin = resamplingMargin(p.resampling) + 1;
+    regions.push(mappedRegion(asPixelMapping(m.map), margin, input.width, input.height));
+  }
+  return { kind: "mapped", region: (tile) => union(regions.map((r) => r(tile))) };
 }
 
-export const ortho = resamplingOp("ortho", ["dem"]);
-export const reproject = resamplingOp("reproject", []);
+function union(windows: (Window | null)[]): Window | null {
+  const present = windows.filter((w): w is Window => w !== null);
+  if (present.length === 0) return null;
+  const x0 = Math.min(...present.map((w) => w.x));
+  const y0 = Math.min(...present.map((w) => w.y));
+  const x1 = Math.max(...present.map((w) => w.x + w.width));
+  const y1 = Math.max(...present.map((w) => w.y + w.height));
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/**
+ * The DEM region under an output tile (bilinear heights: one pixel of margin, one more for the nearest
+ * fallback at its edges). Never empty: a tile beyond the DEM still gets a pixel of it, so the kernel
+ * can tell "no height here" (nodata) from "no DEM given" (constant height).
+ */
+function demFootprint(dem: Grid, output: Grid): Footprint {
+  const m = reprojectMapping(output, dem);
+  if ("error" in m) return WHOLE(dem);
+  const region = mappedRegion(asPixelMapping(m.map), 2, dem.width, dem.height);
+  return { kind: "mapped", region: (tile) => region(tile) ?? { x: 0, y: 0, width: 1, height: 1 } };
+}
+
+export const ortho: OpDefinition<OrthoParams> = defineOp<OrthoParams>({
+  name: "ortho",
+  params: orthoSchema,
+  inputs: { kind: "named", required: ["image"], optional: ["dem"] },
+  outputGrid,
+  footprint: (p, input, inputGrid, output) => {
+    if (input === "dem") return demFootprint(inputGrid, output);
+    if (inputGrid.rpc) return rpcFootprint(p, inputGrid.rpc, inputGrid, output);
+    return resampledFootprint(output, inputGrid, p.resampling);
+  },
+  kernel: orthoKernel,
+});
+
+export const reproject: OpDefinition<ReprojectParams> = defineOp<ReprojectParams>({
+  name: "reproject",
+  params: reprojectSchema,
+  inputs: { kind: "named", required: ["image"], optional: [] },
+  outputGrid,
+  footprint: (p, _input, inputGrid, output) => resampledFootprint(output, inputGrid, p.resampling),
+  kernel: reprojectKernel,
+});

@@ -25,6 +25,7 @@ export function gridOf(info: RasterInfo): Grid {
     geoTransform: info.geoTransform,
     crs: info.crs,
     nodata: info.nodata,
+    ...(info.rpc ? { rpc: info.rpc } : {}),
   };
 }
 
