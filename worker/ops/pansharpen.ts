@@ -2,6 +2,7 @@ import { z } from "zod";
 import { resampling } from "./geo-params.ts";
 import { sameCrs } from "./grid.ts";
 import { defineOp } from "./op.ts";
+import { pansharpenKernel } from "./pansharpen/kernel.ts";
 import { resampledFootprint } from "./ortho.ts";
 
 const params = z.strictObject({
@@ -46,4 +47,5 @@ export const pansharpen = defineOp<PansharpenParams>({
   },
   footprint: (p, input, inputGrid, output) =>
     input === "pan" ? { kind: "pointwise" } : resampledFootprint(output, inputGrid, p.resampling),
+  kernel: pansharpenKernel,
 });
