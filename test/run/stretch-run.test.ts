@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runChain } from "../../operator/local/executor.ts";
 import { validateSpec } from "../../operator/spec/validate.ts";
 import { hasGdal, python, readWithGdal } from "../helpers/gdal.ts";
-import { makeScene, NDVI, type Scene } from "./fixtures.ts";
+import { leftIn, makeScene, NDVI, type Scene } from "./fixtures.ts";
 
 let scene: Scene;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ async function run(name: string, expression: string | string[], dataType: string
     { name: "bm", op: "bandmath", inputs: { im: "scene" }, params: { expression, dataType } },
     { name: "st", op: "stretch", inputs: { im: "bm" }, params: { low: 2, high: 98 } },
   ];
-  await runSteps(name, steps, workers);
+  return runSteps(name, steps, workers);
 }
 
 async function runSteps(name: string, steps: unknown[], workers: number) {
@@ -39,7 +39,7 @@ async function runSteps(name: string, steps: unknown[], workers: number) {
     tiling: { tileSize: 64 },
   });
   if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
-  await runChain(checked.value, { workers, workdir: scene.dir });
+  return runChain(checked.value, { workers, workdir: scene.dir, keepScratch: true });
 }
 
 /** numpy's stretch of the bandmath output: the oracle, computed from GDAL's reading of the file. */
@@ -64,7 +64,10 @@ for i in range(1, ds.RasterCount + 1):
 describe.skipIf(!hasGdal && !process.env.CI)("bandmath → stretch against numpy", () => {
   it("uint16 bands: identical to numpy's percentiles and stretch; same bytes with 1 and 2 workers", async () => {
     await run("int", ["im.b1", "im.b4 / 2"], "uint16", 1);
-    await run("int", ["im.b1", "im.b4 / 2"], "uint16", 2);
+    const { scratch } = await run("int", ["im.b1", "im.b4 / 2"], "uint16", 2);
+    // partials and statistics are deleted once their readers are done, like every intermediate tile
+    const left = (await leftIn(scratch!)).filter((f) => /\.(part|tile)$|reduced$/.test(f));
+    expect(left).toEqual([]);
     const one = await readFile(file("int-st-w1.tif"));
     expect(one.equals(await readFile(file("int-st-w2.tif")))).toBe(true);
 
