@@ -116,6 +116,16 @@ describe("Dockerfile", async () => {
     expect(last("ENV")).toContain("NODE_ENV=production");
   });
 
+  it("loses nothing by --ignore-scripts: no production package has an install script", async () => {
+    const lock = JSON.parse(await readFile(join(ROOT, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }>;
+    };
+    const scripted = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript && !p.dev);
+    expect(scripted.map(([name]) => name)).toEqual([]);
+    const ci = all.flatMap((s) => s.body).find((i) => i.op === "RUN" && /\bnpm ci\b/.test(i.arg));
+    expect(ci?.arg).toContain("--ignore-scripts");
+  });
+
   it("copies only what .dockerignore lets into the context, and that holds both entry points", () => {
     const copied = final.body
       .filter((i) => i.op === "COPY" && !i.arg.startsWith("--from"))
