@@ -255,14 +255,22 @@ describe("the chart's operator Deployment on the emulator", () => {
     expect(operatorLog).not.toMatch(/"level":50/);
   }, 90_000);
 
-  it("made only worker pods that meet the restricted Pod Security Standard", () => {
+  it("made only worker pods that meet the restricted Pod Security Standard and that an autoscaler can act on", () => {
     const pods = owned.filter((o) => o.kind === "Pod");
     expect(pods.length).toBeGreaterThan(2);
-    for (const pod of pods)
-      expect([pod.metadata.name, restrictedViolations(pod.spec as unknown as PodSpecLike)]).toEqual([
-        pod.metadata.name,
-        [],
-      ]);
+    for (const pod of pods) {
+      const spec = pod.spec as unknown as PodSpecLike & {
+        automountServiceAccountToken?: boolean;
+        containers: { resources?: { requests?: Record<string, string> } }[];
+      };
+      expect([pod.metadata.name, restrictedViolations(spec)]).toEqual([pod.metadata.name, []]);
+      expect(spec.automountServiceAccountToken).toBe(false);
+      // Pending pods scale a cluster up by their requests; the annotation lets it scale down.
+      expect(Object.keys(spec.containers[0]!.resources?.requests ?? {}).sort()).toEqual(["cpu", "memory"]);
+      expect(pod.metadata.annotations).toMatchObject({
+        "cluster-autoscaler.kubernetes.io/safe-to-evict": "true",
+      });
+    }
   });
 
   it("never copied its chain's Argo CD tracking labels or annotations onto what it made", () => {
