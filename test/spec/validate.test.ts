@@ -130,12 +130,12 @@ const CASES: [string, (s: Spec) => void, string][] = [
     "spec.steps[0].params.bounds",
   ],
   [
-    "ortho grid underivable",
+    "ortho target CRS unknown to proj4",
     (s) => {
-      params(s, 0).crs = "EPSG:2154";
+      params(s, 0).crs = "EPSG:27700";
       delete params(s, 0).bounds;
     },
-    "spec.steps[0].params.bounds",
+    "spec.steps[0].params.crs",
   ],
   ["ortho resampling", (s) => (params(s, 0).resampling = "lanczos"), "spec.steps[0].params.resampling"],
   [

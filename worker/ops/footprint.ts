@@ -31,18 +31,34 @@ export function mappedRegion(
   inputWidth: number,
   inputHeight: number,
 ): (tile: Window) => Window | null {
+  return mappedRegionOf([map], margin, inputWidth, inputHeight);
+}
+
+/**
+ * The same for several mappings of one tile (e.g. a sensor model at its lowest and highest ground
+ * heights): one bounding box over all of them before clipping, so that positions lying between the
+ * mappings are covered even where some of them fall outside the input.
+ */
+export function mappedRegionOf(
+  maps: readonly PixelMapping[],
+  margin: number,
+  inputWidth: number,
+  inputHeight: number,
+): (tile: Window) => Window | null {
   return (tile) => {
     let minX = Infinity;
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY = -Infinity;
     const visit = (x: number, y: number): void => {
-      const [u, v] = map(x, y);
-      if (!Number.isFinite(u) || !Number.isFinite(v)) return;
-      minX = Math.min(minX, u);
-      minY = Math.min(minY, v);
-      maxX = Math.max(maxX, u);
-      maxY = Math.max(maxY, v);
+      for (const map of maps) {
+        const [u, v] = map(x, y);
+        if (!Number.isFinite(u) || !Number.isFinite(v)) continue;
+        minX = Math.min(minX, u);
+        minY = Math.min(minY, v);
+        maxX = Math.max(maxX, u);
+        maxY = Math.max(maxY, v);
+      }
     };
     for (let i = 0; i <= EDGE_SAMPLES; i++) {
       const fx = tile.x + (tile.width * i) / EDGE_SAMPLES;

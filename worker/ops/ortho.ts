@@ -1,8 +1,7 @@
 import { z } from "zod";
-import type { Window } from "../io/raster.ts";
 import type { Rpc } from "../io/tiff/rpc.ts";
 import { bounds, epsg, epsgCode, resampling } from "./geo-params.ts";
-import { mappedRegion, type Footprint, type PixelMapping } from "./footprint.ts";
+import { mappedRegion, mappedRegionOf, type Footprint, type PixelMapping } from "./footprint.ts";
 import { affineMapping, crsLabel, extentOf, gridFromBounds, type Bounds, type Grid } from "./grid.ts";
 import { defineOp, resamplingMargin, type OpDefinition, type OpIssue } from "./op.ts";
 import type { ExactMapping } from "./warp/approx.ts";
@@ -167,7 +166,7 @@ export function resampledFootprint(
  * The image region an output tile needs through an RPC model: the tile's edges mapped at the lowest and
  * the highest height the model is fitted for (heightOff ± heightScale), widened to the constant
  * `height` (the footprint does not know whether a DEM is given); any height in between moves a point
- * between the two images. Union of both, plus the resampling margin and one pixel for the approximate
+ * between the two images. One box around both, plus the resampling margin and one pixel for the approximate
  * transform. A DEM reaching beyond the model's range is a gap: those pixels may fall outside the region.
  */
 function rpcFootprint(p: OrthoParams, rpc: Rpc, input: Grid, output: Grid): Footprint {
@@ -176,24 +175,14 @@ function rpcFootprint(p: OrthoParams, rpc: Rpc, input: Grid, output: Grid): Foot
     Math.min(rpc.heightOff - rpc.heightScale, h),
     Math.max(rpc.heightOff + rpc.heightScale, h),
   ];
-  const regions: ((tile: Window) => Window | null)[] = [];
+  const maps: PixelMapping[] = [];
   for (const height of heights) {
     const m = orthoMapping(rpc, output, constantHeight(height));
     if ("error" in m) return WHOLE(input);
-    const margin = resamplingMargin(p.resampling) + 1;
-    regions.push(mappedRegion(asPixelMapping(m.map), margin, input.width, input.height));
+    maps.push(asPixelMapping(m.map));
   }
-  return { kind: "mapped", region: (tile) => union(regions.map((r) => r(tile))) };
-}
-
-function union(windows: (Window | null)[]): Window | null {
-  const present = windows.filter((w): w is Window => w !== null);
-  if (present.length === 0) return null;
-  const x0 = Math.min(...present.map((w) => w.x));
-  const y0 = Math.min(...present.map((w) => w.y));
-  const x1 = Math.max(...present.map((w) => w.x + w.width));
-  const y1 = Math.max(...present.map((w) => w.y + w.height));
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const margin = resamplingMargin(p.resampling) + 1;
+  return { kind: "mapped", region: mappedRegionOf(maps, margin, input.width, input.height) };
 }
 
 /**
