@@ -28,8 +28,15 @@ function numpyPercentile(values: readonly number[], p: number): number {
   return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
 }
 
+/** The partials as the reduce task hands them over: read again on every call. */
+function partialsOf(list: readonly Uint8Array[]) {
+  return async function* () {
+    yield* list;
+  };
+}
+
 /** Split one band into column strips (tiles), take each strip's partial, reduce them all. */
-function boundsOf(
+async function boundsOf(
   values: TypedArray,
   dataType: DataType,
   nodata: number | null,
@@ -45,7 +52,7 @@ function boundsOf(
     const block: Block = { width: w, height: 1, dataType, bands: [values.slice(x, x + w)] };
     partials.push(stretchReduction.partial(p, { block, window: { x, y: 0, width: w, height: 1 }, grid: g }));
   }
-  return decodeBounds(stretchReduction.reduce(p, g, partials), 1)[0]!;
+  return decodeBounds(await stretchReduction.reduce(p, g, partialsOf(partials)), 1)[0]!;
 }
 
 describe("stretch partials", () => {
@@ -89,7 +96,7 @@ describe("stretch reduce", () => {
     ["uint16 full range", "uint16", (r) => Math.floor(r() * 65536), null],
   ];
   for (const [name, dataType, draw, nodata] of cases) {
-    it(`equals np.percentile exactly on ${name}, whatever the tiling`, () => {
+    it(`equals np.percentile exactly on ${name}, whatever the tiling`, async () => {
       const r = random(name.length);
       const values = typedArrayFor(dataType, 20000);
       for (let i = 0; i < values.length; i++) values[i] = draw(r);
@@ -102,17 +109,17 @@ describe("stretch reduce", () => {
       ] as const) {
         const p = params({ low, high });
         const expected = { lo: numpyPercentile(valid, low), hi: numpyPercentile(valid, high) };
-        expect(boundsOf(values, dataType, nodata, p, 1)).toEqual(expected);
-        expect(boundsOf(values, dataType, nodata, p, 7)).toEqual(expected);
+        expect(await boundsOf(values, dataType, nodata, p, 1)).toEqual(expected);
+        expect(await boundsOf(values, dataType, nodata, p, 7)).toEqual(expected);
       }
-      expect(boundsOf(values, dataType, nodata, params({ method: "minmax" }), 5)).toEqual({
+      expect(await boundsOf(values, dataType, nodata, params({ method: "minmax" }), 5)).toEqual({
         lo: Math.min(...valid),
         hi: Math.max(...valid),
       });
     });
   }
 
-  it("stays within its documented bound on float data, min and max exact", () => {
+  it("stays within its documented bound on float data, min and max exact", async () => {
     const r = random(3);
     const values = new Float32Array(30000);
     // Skewed, with a far outlier: the bound is relative to the band's whole range.
@@ -127,22 +134,25 @@ describe("stretch reduce", () => {
       [10, 90],
       [0, 100],
     ] as const) {
-      const got = boundsOf(values, "float32", null, params({ low, high }), 9);
+      const got = await boundsOf(values, "float32", null, params({ low, high }), 9);
       expect(Math.abs(got.lo - numpyPercentile(valid, low))).toBeLessThanOrEqual(bound);
       expect(Math.abs(got.hi - numpyPercentile(valid, high))).toBeLessThanOrEqual(bound);
     }
-    expect(boundsOf(values, "float32", null, params({ low: 0, high: 100 }), 9)).toEqual({
+    expect(await boundsOf(values, "float32", null, params({ low: 0, high: 100 }), 9)).toEqual({
       lo: Math.min(...valid),
       hi: 1000,
     });
   });
 
-  it("gives 0..0 for a band with no valid sample and v..v for a constant one", () => {
-    expect(boundsOf(Uint8Array.of(9, 9, 9), "uint8", 9, params(), 2)).toEqual({ lo: 0, hi: 0 });
-    expect(boundsOf(Float32Array.of(2.5, 2.5), "float32", null, params(), 2)).toEqual({ lo: 2.5, hi: 2.5 });
+  it("gives 0..0 for a band with no valid sample and v..v for a constant one", async () => {
+    expect(await boundsOf(Uint8Array.of(9, 9, 9), "uint8", 9, params(), 2)).toEqual({ lo: 0, hi: 0 });
+    expect(await boundsOf(Float32Array.of(2.5, 2.5), "float32", null, params(), 2)).toEqual({
+      lo: 2.5,
+      hi: 2.5,
+    });
   });
 
-  it("merges the bands of a partial independently", () => {
+  it("merges the bands of a partial independently", async () => {
     const g = grid("uint8", 3, 1, 2, null);
     const block: Block = {
       width: 3,
@@ -155,7 +165,7 @@ describe("stretch reduce", () => {
       window: { x: 0, y: 0, width: 3, height: 1 },
       grid: g,
     });
-    expect(reduceBounds([part], 2, "uint8", params({ method: "minmax" }))).toEqual([
+    expect(await reduceBounds(partialsOf([part]), 2, "uint8", params({ method: "minmax" }))).toEqual([
       { lo: 1, hi: 3 },
       { lo: 10, hi: 30 },
     ]);

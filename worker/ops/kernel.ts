@@ -30,13 +30,17 @@ export interface KernelOutput {
  */
 export type Kernel<P> = (params: P, inputs: ReadonlyMap<string, KernelInput>, output: KernelOutput) => Block;
 
+/** The partials of every tile of a reduced input, in task order; each call reads them again from the start. */
+export type Partials = () => AsyncIterable<Uint8Array>;
+
 /**
  * The two halves of a global reduction over one input (an op whose footprint on it is `reduction`):
  * `partial` condenses one tile of the input (`input.window` of it) into a few bytes; `reduce` merges the
- * partials of every tile, given in task order, into the bytes each kernel call then receives as
- * `KernelInput.reduced`. Both pure; the encodings are the op's own.
+ * partials of every tile into the bytes each kernel call then receives as `KernelInput.reduced`. The
+ * encodings are the op's own; `reduce` reads the partials only through `partials` (one or more passes,
+ * holding what it keeps, not every partial at once).
  */
 export interface Reduction<P> {
   readonly partial: (params: P, input: KernelInput) => Uint8Array;
-  readonly reduce: (params: P, inputGrid: Grid, partials: readonly Uint8Array[]) => Uint8Array;
+  readonly reduce: (params: P, inputGrid: Grid, partials: Partials) => Promise<Uint8Array>;
 }

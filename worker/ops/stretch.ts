@@ -35,5 +35,6 @@ export const stretch = defineOp<StretchParams>({
 export const stretchReduction: Reduction<StretchParams> = {
   partial: (_p, input) =>
     encodePartial(tilePartial(input.block, nodataSample(input.block.dataType, input.grid.nodata))),
-  reduce: (p, grid, partials) => encodeBounds(reduceBounds(partials, grid.bands, grid.dataType, p)),
+  reduce: async (p, grid, partials) =>
+    encodeBounds(await reduceBounds(partials, grid.bands, grid.dataType, p)),
 };

@@ -88,15 +88,19 @@ export async function runReduceTask(
   const partialsStage = plan.stages[pos.stage]!.deps[0]!.stage;
   const { step, reduction, grid } = reducingStep(ctx, pos.stage);
   const name = plan.stages[partialsStage]!.name;
-  const partials: Uint8Array[] = [];
-  for (let t = plan.dag.stageStart[partialsStage]!; t < plan.dag.stageStart[partialsStage + 1]!; t++) {
-    const { col, row } = positionOf(plan, t);
-    const key = partialKey(name, col, row);
-    const bytes = await ctx.scratch.get(key, lane);
-    if (bytes === null) throw new Error(`partial ${key} is missing (deleted or lost before the reduce ran)`);
-    partials.push(bytes);
+  const first = plan.dag.stageStart[partialsStage]!;
+  const end = plan.dag.stageStart[partialsStage + 1]!;
+  async function* partials(): AsyncGenerator<Uint8Array> {
+    for (let t = first; t < end; t++) {
+      const { col, row } = positionOf(plan, t);
+      const key = partialKey(name, col, row);
+      const bytes = await ctx.scratch.get(key, lane);
+      if (bytes === null)
+        throw new Error(`partial ${key} is missing (deleted or lost before the reduce ran)`);
+      yield bytes;
+    }
   }
-  const reduced = reduction.reduce(step.params, grid, partials);
+  const reduced = await reduction.reduce(step.params, grid, partials);
   return { scratchBytes: await put(ctx, task, lane, reducedKey(plan.stages[pos.stage]!.name), reduced) };
 }
 

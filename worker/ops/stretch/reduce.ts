@@ -13,6 +13,7 @@
  * (max - min)·(1/FLOAT_BINS + 1/MERGE_BINS) ≈ 6.2e-5 of the band's range; x[0] and x[n-1] (min/max) are exact.
  */
 import { isIntegerType, type DataType } from "../../io/raster.ts";
+import type { Partials } from "../kernel.ts";
 import { decodePartial, FLOAT_BINS, type BandPartial } from "./histogram.ts";
 
 export const MERGE_SPAN = 1 << 21;
@@ -44,94 +45,123 @@ export function percentile(x: Ranked, n: number, p: number): number {
   return gamma >= 0.5 ? b - d * (1 - gamma) : a + d * gamma;
 }
 
-function exactRanked(bands: readonly BandPartial[][], band: number, s: Summary): Ranked {
+/** A band's merged histogram, filled one tile partial at a time. */
+interface Merge {
+  add(t: BandPartial): void;
+  ranked(): Ranked;
+}
+
+/** One bin per value over the band's [min, max]: exact. */
+function exactMerge(s: Summary): Merge {
   const counts = new Float64Array(s.max - s.min + 1);
-  for (const tile of bands) {
-    const t = tile[band]!;
-    const offset = t.min - s.min;
-    for (let i = 0; i < t.bins.length; i++) counts[offset + i]! += t.bins[i]!;
-  }
-  return (k) => {
-    let cum = 0;
-    for (let i = 0; i < counts.length; i++) {
-      cum += counts[i]!;
-      if (cum > k) return s.min + i;
-    }
-    return s.max;
+  return {
+    add(t) {
+      const offset = t.min - s.min;
+      for (let i = 0; i < t.bins.length; i++) counts[offset + i]! += t.bins[i]!;
+    },
+    ranked: () => (k) => {
+      let cum = 0;
+      for (let i = 0; i < counts.length; i++) {
+        cum += counts[i]!;
+        if (cum > k) return s.min + i;
+      }
+      return s.max;
+    },
   };
 }
 
-function binnedRanked(bands: readonly BandPartial[][], band: number, s: Summary): Ranked {
+/** MERGE_BINS equal bins over the band's [min, max], each tile bin spread over them by overlap. */
+function binnedMerge(s: Summary): Merge {
   const counts = new Float64Array(MERGE_BINS);
   const scale = MERGE_BINS / (s.max - s.min);
   const last = MERGE_BINS - 1;
-  for (const tile of bands) {
-    const t = tile[band]!;
-    if (t.count === 0) continue;
-    if (t.exact) {
-      // Point masses: one value per bin (integers, or a constant tile).
+  return {
+    add(t) {
+      if (t.exact) {
+        // Point masses: one value per bin (integers, or a constant tile).
+        for (let i = 0; i < t.bins.length; i++) {
+          if (t.bins[i] === 0) continue;
+          const g = Math.floor((t.min + i - s.min) * scale);
+          counts[g > last ? last : g]! += t.bins[i]!;
+        }
+        return;
+      }
+      const width = ((t.max - t.min) / FLOAT_BINS) * scale; // a tile bin, in merge bins
+      const start = (t.min - s.min) * scale;
       for (let i = 0; i < t.bins.length; i++) {
-        if (t.bins[i] === 0) continue;
-        const g = Math.floor((t.min + i - s.min) * scale);
-        counts[g > last ? last : g]! += t.bins[i]!;
+        const c = t.bins[i]!;
+        if (c === 0) continue;
+        const u0 = start + i * width;
+        const u1 = u0 + width;
+        const g1 = Math.min(last, Math.ceil(u1) - 1);
+        for (let g = Math.max(0, Math.floor(u0)); g <= g1; g++) {
+          counts[g]! += (c * (Math.min(u1, g + 1) - Math.max(u0, g))) / width;
+        }
       }
-      continue;
-    }
-    const width = ((t.max - t.min) / FLOAT_BINS) * scale; // a tile bin, in merge bins
-    const start = (t.min - s.min) * scale;
-    for (let i = 0; i < t.bins.length; i++) {
-      const c = t.bins[i]!;
-      if (c === 0) continue;
-      const u0 = start + i * width;
-      const u1 = u0 + width;
-      const g1 = Math.min(last, Math.ceil(u1) - 1);
-      for (let g = Math.max(0, Math.floor(u0)); g <= g1; g++) {
-        counts[g]! += (c * (Math.min(u1, g + 1) - Math.max(u0, g))) / width;
+    },
+    ranked: () => (k) => {
+      if (k === 0) return s.min;
+      if (k === s.count - 1) return s.max;
+      const target = k + 0.5;
+      let cum = 0;
+      for (let g = 0; g < MERGE_BINS; g++) {
+        const c = counts[g]!;
+        if (c > 0 && cum + c > target) {
+          const v = s.min + (g + (target - cum) / c) / scale;
+          return Math.min(s.max, Math.max(s.min, v));
+        }
+        cum += c;
       }
-    }
-  }
-  return (k) => {
-    if (k === 0) return s.min;
-    if (k === s.count - 1) return s.max;
-    const target = k + 0.5;
-    let cum = 0;
-    for (let g = 0; g < MERGE_BINS; g++) {
-      const c = counts[g]!;
-      if (c > 0 && cum + c > target) {
-        const v = s.min + (g + (target - cum) / c) / scale;
-        return Math.min(s.max, Math.max(s.min, v));
-      }
-      cum += c;
-    }
-    return s.max;
+      return s.max;
+    },
   };
 }
 
 /**
- * Merge the partials (each an encoded tile partial, in task order: the float sums then never depend on
- * the number of workers) into per-band bounds: the `low`/`high` percentiles, or min/max.
+ * Merge the partials into per-band bounds: the `low`/`high` percentiles, or min/max. Two passes over the
+ * partials (min/max first, which sizes the merged histograms), holding one partial at a time; in task
+ * order, so the float sums never depend on the number of workers.
  */
-export function reduceBounds(
-  partials: readonly Uint8Array[],
+export async function reduceBounds(
+  partials: Partials,
   bands: number,
   dataType: DataType,
   params: { readonly method: "percentile" | "minmax"; readonly low: number; readonly high: number },
-): StretchBounds[] {
-  const decoded = partials.map((p, i) => decodePartial(p, bands, `partial ${i}`));
-  return Array.from({ length: bands }, (_, band): StretchBounds => {
-    const s: Summary = { count: 0, min: Infinity, max: -Infinity, exact: isIntegerType(dataType) };
-    for (const tile of decoded) {
-      const t = tile[band]!;
-      if (t.count === 0) continue;
+): Promise<StretchBounds[]> {
+  const summaries: Summary[] = Array.from({ length: bands }, () => ({
+    count: 0,
+    min: Infinity,
+    max: -Infinity,
+    exact: isIntegerType(dataType),
+  }));
+  let index = 0;
+  for await (const bytes of partials()) {
+    decodePartial(bytes, bands, `partial ${index++}`).forEach((t, b) => {
+      if (t.count === 0) return;
+      const s = summaries[b]!;
       s.count += t.count;
       s.min = Math.min(s.min, t.min);
       s.max = Math.max(s.max, t.max);
       s.exact &&= t.exact;
+    });
+  }
+  const trivial = (s: Summary) => params.method === "minmax" || s.count === 0 || s.min === s.max;
+  const merges = summaries.map((s) =>
+    trivial(s) ? null : s.exact && s.max - s.min < MERGE_SPAN ? exactMerge(s) : binnedMerge(s),
+  );
+  if (merges.some((m) => m !== null)) {
+    index = 0;
+    for await (const bytes of partials()) {
+      decodePartial(bytes, bands, `partial ${index++}`).forEach((t, b) => {
+        if (t.count > 0) merges[b]?.add(t);
+      });
     }
+  }
+  return summaries.map((s, b): StretchBounds => {
     if (s.count === 0) return { lo: 0, hi: 0 };
-    if (params.method === "minmax" || s.min === s.max) return { lo: s.min, hi: s.max };
-    const x =
-      s.exact && s.max - s.min < MERGE_SPAN ? exactRanked(decoded, band, s) : binnedRanked(decoded, band, s);
+    const merge = merges[b];
+    if (!merge) return { lo: s.min, hi: s.max };
+    const x = merge.ranked();
     return { lo: percentile(x, s.count, params.low), hi: percentile(x, s.count, params.high) };
   });
 }
