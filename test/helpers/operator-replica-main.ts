@@ -4,7 +4,7 @@
  * and mount paths moved aside when they would hide the checkout (see pods-cluster.test.ts).
  */
 import { operatorCommand } from "../../operator/cli/operator.ts";
-import { unshadowed, WORKER_COMMAND } from "../helpers/worker-pods.ts";
+import { unshadowed, WORKER_COMMAND } from "./worker-pods.ts";
 
 process.exitCode = await operatorCommand(process.argv.slice(2), {
   command: WORKER_COMMAND,

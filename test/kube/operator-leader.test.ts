@@ -6,7 +6,6 @@
  */
 import { DeleteObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { Watch, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,12 +16,11 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Kubectl } from "../cluster/kubectl.ts";
 import { kubeConfigOf, until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
+import { logged, S3_ENV, startReplica as replicaProcess, type Replica } from "../helpers/operator-replica.ts";
 import { startWorld, type World } from "../helpers/operator-world.ts";
 import type { S3Fixture } from "../helpers/s3rver.ts";
 import { writeChain, type Scene } from "../run/fixtures.ts";
 
-const REPLICA = join(import.meta.dirname, "operator-leader-replica.ts");
-const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
 const LEASE_PATH = `/apis/coordination.k8s.io/v1/namespaces/default/leases/${LEASE_NAME}`;
 
 let world: World;
@@ -34,47 +32,10 @@ let kc: KubeConfig;
 let config: string;
 const replicas: Replica[] = [];
 
-interface Replica {
-  readonly child: ChildProcess;
-  readonly identity: Promise<string>;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
-
-/** An operator process; its stderr is pino JSON, one line per record. */
 function startReplica(host: string): Replica {
-  const child = spawn(
-    process.execPath,
-    [
-      REPLICA,
-      ...["--kubeconfig", config, "--namespace", "default", "--image", "imagechain/worker:dev"],
-      ...["--lease-duration", "2s", "--renew-deadline", "1500ms", "--retry-period", "250ms"],
-    ],
-    { env: { ...process.env, ...ENV, HOSTNAME: host, POD_NAMESPACE: "default" } },
-  );
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const output = { stderr: () => stderr };
-  const replica: Replica = {
-    ...output,
-    child,
-    identity: until(
-      `${host} starts`,
-      () => logged(output, "operator waiting for the lease")?.identity as string,
-    ),
-    exited: new Promise((resolve) => child.on("close", resolve)),
-  };
+  const replica = replicaProcess(config, host);
   replicas.push(replica);
   return replica;
-}
-
-function logged(replica: Pick<Replica, "stderr">, msg: string): Record<string, unknown> | undefined {
-  return replica
-    .stderr()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .find((r) => r.msg === msg);
 }
 
 interface LeaseSpec {
@@ -106,7 +67,7 @@ describe("imagechain operator replicas", () => {
   it("only the leader creates pods; after kill -9 of the leader the other finishes the chain with the same bytes", async () => {
     const doc = chainDoc("ha", "s3://out/ha.tif");
     const file = await writeChain(scene.dir, "ha.yaml", doc);
-    const reference = await imagechain(["run", file, "--workers", "2"], ENV);
+    const reference = await imagechain(["run", file, "--workers", "2"], S3_ENV);
     expect(reference.code, reference.stderr).toBe(0);
     const expected = await objectBytes("out", "ha.tif");
     await s3.client.send(new DeleteObjectCommand({ Bucket: "out", Key: "ha.tif" }));
