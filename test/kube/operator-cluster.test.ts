@@ -21,9 +21,10 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Kubectl } from "../cluster/kubectl.ts";
 import { until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
+import { scratchLocality } from "../helpers/locality.ts";
 import type { S3Fixture } from "../helpers/s3rver.ts";
 import { failAtOnce, startWorld, type World } from "../helpers/operator-world.ts";
-import { writeChain, type Scene } from "../run/fixtures.ts";
+import { makeScene, writeChain, type Scene } from "../run/fixtures.ts";
 
 const MAIN = join(import.meta.dirname, "../../operator/cli/main.ts");
 const ENV = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
@@ -152,9 +153,31 @@ describe("imagechain operator on the emulator", () => {
       expect(nodes.at(-1), `lane ${lane}`).not.toBeNull();
       expect(new Set(nodes.filter((n) => n !== null)).size, `lane ${lane}`).toBe(1);
     }
+    const locality = await scratchLocality(cluster.root);
+    expect(locality.lane, "the workers report their scratch reads").toBeGreaterThan(0);
     console.log(
-      `${total} tasks, ${pods} pods, progress ${done.status!.progress}, reconcile errors: ${errors.length}`,
+      `${total} tasks, ${pods} pods, progress ${done.status!.progress}, reconcile errors: ${errors.length}; locality: ${(100 * locality.share).toFixed(1)} % of ${locality.lane + locality.shared} intermediate tile bytes read on the node that wrote them (target ≥ 95 %)`,
     );
+  }, 120_000);
+
+  it("reads intermediate tiles on the node that wrote them (locality), on a larger chain", async () => {
+    const big = await makeScene(768, 768, 11);
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: "src", Key: "big.tif", Body: await readFile(big.path) }),
+    );
+    const base = world.chainDoc("locality", "s3://out/locality.tif", { tileSize: 64, tasksPerPod: 32 });
+    const doc = { ...base, spec: { ...base.spec, sources: { scene: { uri: "s3://src/big.tif" } } } };
+    const before = await scratchLocality(cluster.root);
+    const done = await runToEnd(doc);
+    expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
+    const after = await scratchLocality(cluster.root);
+    const lane = after.lane - before.lane;
+    const shared = after.shared - before.shared;
+    const share = lane / (lane + shared);
+    console.log(
+      `locality: ${(100 * share).toFixed(1)} % of ${lane + shared} intermediate tile bytes (${done.status!.progress} tasks, 2 lanes) read on the node that wrote them (target ≥ 95 %)`,
+    );
+    expect(share).toBeGreaterThan(0.9);
   }, 120_000);
 
   it("retries a batch whose pod failed transiently, and the output is unchanged", async () => {

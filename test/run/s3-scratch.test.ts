@@ -12,6 +12,7 @@ import { IoError } from "../../worker/io/errors.ts";
 import { s3Client, type S3Options } from "../../worker/io/s3.ts";
 import { s3Scratch } from "../../worker/run/s3-scratch.ts";
 import { dirScratch, type ScratchFile } from "../../worker/run/scratch.ts";
+import { isIntermediateKey } from "../../worker/run/products.ts";
 import { stackScratch } from "../../worker/run/scratch-stack.ts";
 import { startS3, type S3Fixture } from "../helpers/s3rver.ts";
 
@@ -230,9 +231,27 @@ describe("stackScratch (lane directory over S3)", () => {
     expect(await scratch.size("ndvi/5_0.tile", 1)).toBe(50);
     expect(await scratch.get("ndvi/7_7.tile", 1)).toBeNull();
     expect(await scratch.open("ndvi/7_7.tile", 1)).toBeNull();
+    // What each place served: the lane's 30 bytes once; shared: 30 + 30 whole and 10 of a partial read.
+    expect(scratch.reads).toEqual({ lane: 30, shared: 70 });
 
     expect(await scratch.remove(1, ["ndvi/0_0.tile", "ndvi/5_0.tile"])).toBe(110);
     expect(await readdir(join(dir, "lanes/L1/ndvi"))).toEqual([]);
     expect(await keysUnder("chains/stack/")).toEqual([]);
+  });
+
+  it("counts only the reads of the keys it is told to (intermediate tiles, not gathers)", async () => {
+    const scratch = stackScratch(
+      dirScratch(dir),
+      s3Scratch("s3://scratch/chains/count", s3.options),
+      isIntermediateKey,
+    );
+    await scratch.put(0, "ndvi/0_0.tile", [bytes(20, 1)]);
+    await scratch.put("shared", "ndvi/1_0.q", [bytes(12, 2)]);
+    await scratch.put("shared", "out0/L0/0_0.enc", [bytes(40, 3)]);
+    await scratch.get("ndvi/0_0.tile", 0);
+    await scratch.get("ndvi/1_0.q", 0);
+    await scratch.get("out0/L0/0_0.enc", 0);
+    expect(scratch.reads).toEqual({ lane: 20, shared: 12 });
+    await scratch.remove(0, ["ndvi/0_0.tile", "ndvi/1_0.q", "out0/L0/0_0.enc"]);
   });
 });

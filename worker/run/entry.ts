@@ -13,8 +13,9 @@ import { formatIssues } from "../../operator/spec/issues.ts";
 import { manifestParts } from "../../operator/spec/manifest.ts";
 import { validateSpec } from "../../operator/spec/validate.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { dirScratch, type Scratch } from "./scratch.ts";
-import { stackScratch } from "./scratch-stack.ts";
+import { isIntermediateKey } from "./products.ts";
+import { dirScratch } from "./scratch.ts";
+import { stackScratch, type StackedScratch } from "./scratch-stack.ts";
 import { s3OptionsOf } from "./sources.ts";
 import { TaskError } from "./task-error.ts";
 import { parseTaskList } from "./task-list.ts";
@@ -25,16 +26,15 @@ async function start(
   lanes: number,
   scratch: string,
   options: { oneArea: boolean; shared?: string },
-): Promise<Worker> {
+): Promise<{ worker: Worker; reads?: StackedScratch["reads"] }> {
   const checked = validateSpec(spec);
   if (!checked.ok) throw new TaskError(`invalid spec:\n${formatIssues(checked.issues)}`, true);
-  let area: Scratch = dirScratch(scratch, { oneArea: options.oneArea });
-  if (options.shared !== undefined) {
-    // Loaded only here: the AWS SDK costs start-up time that directory-only workers need not pay.
-    const { s3Scratch } = await import("./s3-scratch.ts");
-    area = stackScratch(area, s3Scratch(options.shared, s3OptionsOf(checked.value)));
-  }
-  return startWorker(checked.value, lanes, area);
+  const area = dirScratch(scratch, { oneArea: options.oneArea });
+  if (options.shared === undefined) return { worker: await startWorker(checked.value, lanes, area) };
+  // Loaded only here: the AWS SDK costs start-up time that directory-only workers need not pay.
+  const { s3Scratch } = await import("./s3-scratch.ts");
+  const stack = stackScratch(area, s3Scratch(options.shared, s3OptionsOf(checked.value)), isIntermediateKey);
+  return { worker: await startWorker(checked.value, lanes, stack), reads: stack.reads };
 }
 
 function failure(e: unknown): { permanent: boolean; message: string } {
@@ -61,7 +61,7 @@ async function runOnce(argv: string[]): Promise<number> {
       true,
     );
   const { spec } = manifestParts(parseYaml(await readFile(chain, "utf8")));
-  const worker = await start(spec, Number(lanes), scratch, { oneArea: false, shared });
+  const { worker, reads } = await start(spec, Number(lanes), scratch, { oneArea: false, shared });
   try {
     let list: number[];
     try {
@@ -73,6 +73,8 @@ async function runOnce(argv: string[]): Promise<number> {
       const result = await worker.runTask(task, Number(lane));
       process.stdout.write(`${JSON.stringify({ task, ...result })}\n`);
     }
+    // Intermediate tile bytes this batch read from its lane's volume and from shared scratch (the locality).
+    if (reads) process.stdout.write(`${JSON.stringify({ reads })}\n`);
   } finally {
     await worker.close();
   }
@@ -85,7 +87,7 @@ function serve(): void {
   let queue = Promise.resolve();
   process.on("message", (m: ToWorker) => {
     if (m.type === "init") {
-      worker = start(m.spec, m.lanes, m.scratch, { oneArea: m.oneArea });
+      worker = start(m.spec, m.lanes, m.scratch, { oneArea: m.oneArea }).then((s) => s.worker);
       worker.then(
         () => send({ type: "ready" }),
         (e: unknown) => {

@@ -115,6 +115,14 @@ export function quarterKey(layer: string, col: number, row: number): string {
   return `${layer}/${col}_${row}.q`;
 }
 
+/**
+ * Pixels passed from one tile task to the next (raw tiles, quarters), as opposed to what a gather reads
+ * from every lane by design (encoded tiles for the assembly, partial statistics for a reduction).
+ */
+export function isIntermediateKey(key: string): boolean {
+  return key.endsWith(".tile") || key.endsWith(".q");
+}
+
 /** The layer a stage's pyramid tiles belong to (the output step at full resolution, else the level's stage). */
 export function pyramidLayer(plan: Plan, stage: number): string | null {
   const feeds = encodedBy(plan, stage);
