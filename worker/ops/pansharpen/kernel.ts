@@ -9,12 +9,12 @@
  * nodata is moved off it (nodata - 1, or the type's minimum + 1 when nodata is that minimum; nodata + 1e-5
  * for floats), as GDAL does. The same value marks invalid MS pixels for the resampler.
  */
-import { INTEGER_RANGE, typedArrayFor, type TypedArray } from "../../io/raster.ts";
+import { INTEGER_RANGE, typedArrayFor, type DataType, type TypedArray } from "../../io/raster.ts";
 import { nodataSample } from "../bandmath/nodata.ts";
 import type { Kernel } from "../kernel.ts";
 import { centrePositions } from "../mosaic/positions.ts";
 import type { PansharpenParams } from "../pansharpen.ts";
-import { resamplePoints, storer } from "../warp/resample.ts";
+import { resamplePoints } from "../warp/resample.ts";
 
 export const pansharpenKernel: Kernel<PansharpenParams> = (p, inputs, output) => {
   const { window, grid } = output;
@@ -35,39 +35,60 @@ export const pansharpenKernel: Kernel<PansharpenParams> = (p, inputs, output) =>
     const src = { block: ms.block, x: ms.window.x, y: ms.window.y, nodata: hasNodata ? nd : null };
     resamplePoints(p.resampling, src, xs, ys, { bands: work, dataType: grid.dataType, nodata: nd ?? 0 });
   }
-  const panBand = pan.block.bands[0]!;
-  const panNodata = hasNodata ? nodataSample(pan.block.dataType, nd) : null;
+  // Band-major passes over flat arrays (monomorphic loops); per pixel the sums run in GDAL's order.
+  const factor = brovey(work, weights, pan.block.bands[0]!, hasNodata ? nd : null, pan.block.dataType);
   const range = INTEGER_RANGE[grid.dataType];
   const dodge = range === null ? Math.fround(nd! + 1e-5) : nd === range[0] ? range[0] + 1 : (nd ?? 0) - 1;
-  const store = storer(grid.dataType);
+  const [lo, hi] = range ?? [-Infinity, Infinity];
+  const fill = nd ?? 0;
   const allocate = output.allocate ?? typedArrayFor;
-  const out = Array.from({ length: nb }, () => allocate(grid.dataType, n));
-  for (let j = 0; j < n; j++) {
-    const pv = panBand[j]!;
-    let pseudo = 0;
-    for (let i = 0; i < nb; i++) {
-      const v = work[i]![j]!;
-      if (hasNodata && v === nd) {
-        pseudo = 0;
-        break;
-      }
-      pseudo += weights[i]! * v;
-    }
-    if (hasNodata) {
-      if (pseudo === 0 || pv === panNodata || pseudo !== pseudo) {
-        for (let i = 0; i < nb; i++) out[i]![j] = nd;
+  const out = work.map((w) => {
+    const o = allocate(grid.dataType, n);
+    for (let j = 0; j < n; j++) {
+      const f = factor[j]!;
+      if (f !== f) {
+        o[j] = fill;
         continue;
       }
-      const factor = pv / pseudo;
-      for (let i = 0; i < nb; i++) {
-        const o = out[i]!;
-        store(o, j, work[i]![j]! * factor, nd);
-        if (o[j] === nd) o[j] = dodge;
+      let v = w[j]! * f;
+      if (range !== null) {
+        v = Math.floor(v + 0.5);
+        v = v < lo ? lo : v > hi ? hi : v;
       }
-    } else {
-      const factor = pseudo === 0 ? 0 : pv / pseudo;
-      for (let i = 0; i < nb; i++) store(out[i]!, j, work[i]![j]! * factor, 0);
+      o[j] = v;
+      if (o[j] === nd) o[j] = dodge;
     }
-  }
+    return o;
+  });
   return { width: window.width, height: window.height, dataType: grid.dataType, bands: out };
 };
+
+/**
+ * Per pixel, pan / Σ w_i·ms_i (0 when the sum is 0), or NaN for nodata: with a nodata value, where an MS
+ * sample or the PAN sample is nodata or the sum is 0.
+ */
+function brovey(
+  work: readonly TypedArray[],
+  weights: readonly number[],
+  pan: TypedArray,
+  nd: number | null,
+  panType: DataType,
+): Float64Array {
+  const n = pan.length;
+  const factor = new Float64Array(n);
+  work.forEach((w, i) => {
+    const weight = weights[i]!;
+    for (let j = 0; j < n; j++) {
+      const v = w[j]!;
+      factor[j]! += v === nd ? NaN : weight * v;
+    }
+  });
+  const panNodata = nodataSample(panType, nd);
+  for (let j = 0; j < n; j++) {
+    const pseudo = factor[j]!;
+    const pv = pan[j]!;
+    if (nd !== null) factor[j] = pseudo === 0 || pv === panNodata || pseudo !== pseudo ? NaN : pv / pseudo;
+    else factor[j] = pseudo === 0 ? 0 : pv / pseudo;
+  }
+  return factor;
+}
