@@ -113,3 +113,21 @@ describe("pansharpen kernel", () => {
     ]);
   });
 });
+
+describe("nodata that the output type cannot hold", () => {
+  const u8 = raster("uint8", 2, 2, [0, 1, 0, 2, 0, -1], null, [new Uint8Array(4)]);
+  const ms = raster("uint8", 1, 1, [0, 2, 0, 2, 0, -2], null, [new Uint8Array(1)]);
+  it("is refused by mosaic and pansharpen at params.nodata", () => {
+    const m = mosaic.outputGrid(mosaic.params.parse({ nodata: 300 }), new Map([["a", u8.grid]]));
+    expect(m).toMatchObject({ code: "nodata-range", path: "params.nodata" });
+    const p = pansharpen.params.parse({ nodata: -1 });
+    const ps = pansharpen.outputGrid(
+      p,
+      new Map([
+        ["pan", u8.grid],
+        ["ms", ms.grid],
+      ]),
+    );
+    expect(ps).toMatchObject({ code: "nodata-range", path: "params.nodata" });
+  });
+});

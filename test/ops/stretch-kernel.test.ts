@@ -221,3 +221,12 @@ describe("stretch kernel", () => {
     expect(apply(Uint8Array.of(3, 3), "uint8", null, 3, 3)).toEqual([0, 0]);
   });
 });
+
+describe("stretch params", () => {
+  it("refuse a nodata the target type cannot hold, at params.nodata", () => {
+    expect(stretch.checkParams!(params({ nodata: 256 }), ["im"])).toMatchObject([
+      { code: "nodata-range", path: "params.nodata" },
+    ]);
+    expect(stretch.checkParams!(params({ nodata: 256, dataType: "uint16" }), ["im"])).toEqual([]);
+  });
+});

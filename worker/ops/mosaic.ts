@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storable } from "./bandmath/nodata.ts";
 import { bounds, resampling } from "./geo-params.ts";
 import { crsLabel, extentOf, gridFromBounds, sameCrs, type Bounds, type Grid } from "./grid.ts";
 import { mosaicKernel } from "./mosaic/kernel.ts";
@@ -47,6 +48,13 @@ function outputGrid(p: MosaicParams, inputs: ReadonlyMap<string, Grid>): Grid | 
           Math.max(union[3], extent[3]),
         ]
       : [...extent];
+  }
+  if (p.nodata !== undefined && !storable(first.dataType, p.nodata)) {
+    return {
+      code: "nodata-range",
+      path: "params.nodata",
+      message: `nodata ${p.nodata} cannot be stored as ${first.dataType} (the type of '${firstName}')`,
+    };
   }
   const resolution = p.resolution ?? Math.abs(first.geoTransform![1]);
   const b: Bounds = p.bounds ?? union!;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storable } from "./bandmath/nodata.ts";
 import { resampling } from "./geo-params.ts";
 import { sameCrs } from "./grid.ts";
 import { defineOp } from "./op.ts";
@@ -41,6 +42,13 @@ export const pansharpen = defineOp<PansharpenParams>({
         code: "bad-params",
         path: "params.weights",
         message: `${p.weights.length} weights for ${ms.bands} ms bands`,
+      };
+    }
+    if (p.nodata !== undefined && !storable(ms.dataType, p.nodata)) {
+      return {
+        code: "nodata-range",
+        path: "params.nodata",
+        message: `nodata ${p.nodata} cannot be stored as ${ms.dataType} (the type of the ms input)`,
       };
     }
     return { ...pan, bands: ms.bands, dataType: ms.dataType, nodata: p.nodata ?? ms.nodata };

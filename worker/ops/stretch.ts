@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DATA_TYPES } from "../io/raster.ts";
-import { nodataSample } from "./bandmath/nodata.ts";
+import { nodataSample, storable } from "./bandmath/nodata.ts";
 import { retyped } from "./grid.ts";
 import type { Reduction } from "./kernel.ts";
 import { defineOp } from "./op.ts";
@@ -26,6 +26,16 @@ export const stretch = defineOp<StretchParams>({
   name: "stretch",
   params,
   inputs: { kind: "any", min: 1, max: 1 },
+  checkParams: (p) =>
+    p.nodata === undefined || storable(p.dataType, p.nodata)
+      ? []
+      : [
+          {
+            code: "nodata-range",
+            path: "params.nodata",
+            message: `nodata ${p.nodata} cannot be stored as ${p.dataType}`,
+          },
+        ],
   outputGrid: retyped,
   footprint: () => ({ kind: "reduction" }),
   kernel: stretchKernel,
