@@ -68,14 +68,17 @@ describe("helm chart", () => {
     expect(container.command).toEqual(["node", "operator/cli/main.ts", "operator"]);
     expect(container.args).toEqual([
       "--image=ghcr.io/imagechain/imagechain:0.1.0",
+      "--node-lost-after=5m",
+      "--resync=5m",
       "--lease-namespace=imagechain-system",
       "--lease-duration=15s",
       "--renew-deadline=10s",
       "--retry-period=2s",
       "--metrics-port=8080",
+      "--log-level=info",
     ]);
     expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
-    expect(container.readinessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "metrics" });
     expect(container.resources.requests).toEqual({ cpu: "100m", memory: "256Mi" });
     expect(container.envFrom).toBeUndefined();
     expect(find(objects, "ClusterRole").map((o) => o.metadata.name)).toEqual([
@@ -83,6 +86,8 @@ describe("helm chart", () => {
       "imagechain-nodes",
     ]);
     expect(find(objects, "Role").map((o) => o.metadata.name)).toEqual(["imagechain-leader-election"]);
+    // All namespaces: a worker ServiceAccount would have to exist in each, so there is none to name.
+    expect(find(objects, "ServiceAccount").map((o) => o.metadata.name)).toEqual(["imagechain"]);
     expect(find(objects, "PodDisruptionBudget")).toHaveLength(1);
     expect(find(objects, "ServiceMonitor")).toHaveLength(0);
     expect(find(objects, "CustomResourceDefinition")).toHaveLength(0);
@@ -91,7 +96,7 @@ describe("helm chart", () => {
     );
   });
 
-  it("renders non-default values: one namespace, worker image, S3, scratch, ServiceMonitor, no PDB", async () => {
+  it("renders non-default values: one namespace, worker image/command/account, S3, scratch, storage class, timings, ServiceMonitor, no PDB", async () => {
     const objects = await render({
       release: "ic",
       namespace: "ops",
@@ -106,7 +111,13 @@ describe("helm chart", () => {
         },
         "operator.metricsPort": 9090,
         "operator.leaderElection": { leaseDuration: "30s", renewDeadline: "20s", retryPeriod: "5s" },
+        "operator.logLevel": "debug",
+        "operator.nodeLostAfter": "90s",
+        "operator.resync": "0",
+        "operator.defaultStorageClass": "local-path",
         "worker.image": { repository: "registry.local/imagechain-worker", tag: "1.2.3" },
+        "worker.command": "node /opt/worker/main.ts",
+        "worker.serviceAccount.name": "eo-worker",
         "image.tag": "9.9.9",
         "metrics.serviceMonitor": { enabled: true, interval: "15s", labels: { release: "kps" } },
         "podDisruptionBudget.enabled": false,
@@ -119,11 +130,17 @@ describe("helm chart", () => {
       "--image=registry.local/imagechain-worker:1.2.3",
       "--namespace=eo",
       "--scratch-uri=s3://scratch/ic/",
+      "--worker-command=node /opt/worker/main.ts",
+      "--worker-service-account=eo-worker",
+      "--default-storage-class=local-path",
+      "--node-lost-after=90s",
+      "--resync=0",
       "--lease-namespace=ops",
       "--lease-duration=30s",
       "--renew-deadline=20s",
       "--retry-period=5s",
       "--metrics-port=9090",
+      "--log-level=debug",
     ]);
     expect(container.envFrom).toEqual([{ secretRef: { name: "op-s3" } }]);
     expect(container.env).toEqual(
@@ -138,7 +155,7 @@ describe("helm chart", () => {
       ["ic-imagechain-leader-election", "ops"],
     ]);
     expect(find(objects, "ClusterRole").map((o) => o.metadata.name)).toEqual(["ic-imagechain-nodes"]);
-    const [worker] = find(objects, "ServiceAccount", "imagechain-worker");
+    const [worker] = find(objects, "ServiceAccount", "eo-worker");
     expect(worker).toMatchObject({ metadata: { namespace: "eo" }, automountServiceAccountToken: false });
     const [monitor] = find(objects, "ServiceMonitor");
     expect(monitor).toMatchObject({
@@ -152,12 +169,30 @@ describe("helm chart", () => {
   });
 
   it.each([
+    ["a ServiceAccount of one's own", { "worker.serviceAccount.create": false }, ["imagechain-worker"], []],
+    ["none", { "worker.serviceAccount.name": "" }, [], []],
+    ["the chart's", {}, ["imagechain-worker"], ["imagechain-worker"]],
+  ])("names the worker ServiceAccount in one namespace only (%s)", async (_name, values, named, created) => {
+    const objects = await render({ values: { "operator.watchNamespace": "eo", ...values } });
+    const { container } = operatorContainer(objects);
+    const flags = container.args.filter((a) => a.startsWith("--worker-service-account="));
+    expect(flags.map((a) => a.split("=")[1])).toEqual(named);
+    const accounts = find(objects, "ServiceAccount").filter((o) => o.metadata.namespace === "eo");
+    expect(accounts.map((o) => o.metadata.name)).toEqual(created);
+  });
+
+  it.each([
     ["a replica count of 0", { replicaCount: 0 }],
     ["a namespace that is no DNS label", { "operator.watchNamespace": "Bad_NS" }],
     ["a lease duration that is no duration", { "operator.leaderElection.leaseDuration": "fifteen" }],
     ["a scratch URI that is not s3://", { "operator.scratchUri": "file:///tmp" }],
     ["an unknown value (a typo)", { "operator.watchNamespaces": "eo" }],
     ["metrics off (the probes need the port)", { "operator.metricsPort": 0 }],
+    ["an unknown log level", { "operator.logLevel": "verbose" }],
+    ["a node-lost delay in hours (the operator reads ms, s, m)", { "operator.nodeLostAfter": "1h" }],
+    ["a resync that is no duration", { "operator.resync": "never" }],
+    ["a storage class that is no DNS name", { "operator.defaultStorageClass": "Local Path" }],
+    ["a worker ServiceAccount name that is no DNS label", { "worker.serviceAccount.name": "Worker_SA" }],
   ])("refuses %s (values.schema.json)", async (_name, values) => {
     await expect(render({ values })).rejects.toThrow(/values don't meet the specifications of the schema/);
   });

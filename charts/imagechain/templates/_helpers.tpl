@@ -44,7 +44,12 @@ app.kubernetes.io/component: operator
 {{- end -}}
 {{- end -}}
 
-{{/* Where the operator's chain-side rights and the worker ServiceAccount live: the watched namespace, else the release's. */}}
-{{- define "imagechain.workNamespace" -}}
-{{- default .Release.Namespace .Values.operator.watchNamespace -}}
+{{/*
+  The worker pods' ServiceAccount, or "": it must exist in each chain's namespace, so only one watched
+  namespace has one (watching all, pods use their namespace's default ServiceAccount, without a token).
+*/}}
+{{- define "imagechain.workerServiceAccount" -}}
+{{- if .Values.operator.watchNamespace -}}
+{{- .Values.worker.serviceAccount.name -}}
+{{- end -}}
 {{- end -}}
