@@ -10,8 +10,12 @@ import { UsageError } from "./failure.ts";
 
 const USAGE =
   "usage: imagechain operator [--kubeconfig FILE] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]\n" +
+  "       [--worker-command 'node worker/main.ts'] [--worker-service-account SA] [--default-storage-class SC]\n" +
   "       [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]\n" +
-  "       [--metrics-port 8080 (0: no /metrics nor /healthz)]";
+  "       [--node-lost-after 5m] [--resync 5m (0: never)] [--log-level info]\n" +
+  "       [--metrics-port 8080 (0: no /metrics, /healthz nor /readyz)]";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /** The worker image when neither the chain nor --image names one: the operator's own image holds the worker. */
 const DEFAULT_IMAGE = process.env.IMAGECHAIN_IMAGE ?? "ghcr.io/imagechain/imagechain:latest";
@@ -21,6 +25,7 @@ export const CREATED_BY = "imagechain.io/created-by";
 
 /** A duration as the Kubernetes components write them: 15s, 500ms, 1m. */
 function duration(flag: string, text: string): number {
+  if (text === "0") return 0;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
   if (!m) throw new UsageError(`--${flag} must be a duration like 15s or 500ms, not '${text}'\n${USAGE}`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as "ms" | "s" | "m"];
@@ -51,6 +56,12 @@ export async function operatorCommand(
       "renew-deadline": { type: "string", default: "10s" },
       "retry-period": { type: "string", default: "2s" },
       "metrics-port": { type: "string", default: "8080" },
+      "worker-command": { type: "string" },
+      "worker-service-account": { type: "string" },
+      "default-storage-class": { type: "string" },
+      "node-lost-after": { type: "string", default: "5m" },
+      resync: { type: "string", default: "5m" },
+      "log-level": { type: "string", default: process.env.LOG_LEVEL ?? "info" },
     },
   });
   if (positionals.length) throw new UsageError(`operator takes no arguments\n${USAGE}`);
@@ -67,17 +78,27 @@ export async function operatorCommand(
   const metricsPort = Number(values["metrics-port"]);
   if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
     throw new UsageError(`--metrics-port must be a port number, not '${values["metrics-port"]}'\n${USAGE}`);
+  const level = values["log-level"];
+  if (!LOG_LEVELS.includes(level))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, not '${level}'\n${USAGE}`);
+  const workerCommand = values["worker-command"]?.split(/\s+/).filter(Boolean);
+  if (workerCommand?.length === 0) throw new UsageError(`--worker-command is empty\n${USAGE}`);
+  const command = adjust.command ?? workerCommand;
+  const nodeLostAfterMs = duration("node-lost-after", values["node-lost-after"]);
+  const resyncMs = duration("resync", values.resync);
   const kc = new KubeConfig();
   if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
   else kc.loadFromDefault();
-  const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const log = pino({ base: null, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
   const identity = `${process.env.HOSTNAME ?? hostname()}_${randomBytes(4).toString("hex")}`;
   const decorate = adjust.decoratePod ?? ((pod: V1Pod) => pod);
   const metrics = createMetrics();
+  // Not ready only while leading with caches still filling: a standby is ready to take over.
+  let syncing = false;
   // A port already taken (a second replica on one host) costs the metrics, not the reconciling.
   const server =
     metricsPort > 0
-      ? await serveMetrics(metrics, metricsPort).catch((e: unknown) => {
+      ? await serveMetrics(metrics, metricsPort, () => !syncing).catch((e: unknown) => {
           log.error({ port: metricsPort, err: String(e) }, "no /metrics nor /healthz");
           return null;
         })
@@ -88,13 +109,21 @@ export async function operatorCommand(
     identity,
     ...timings,
     log,
-    start: () =>
-      startController({
+    start: () => {
+      syncing = true;
+      const controller = startController({
         kc,
         image: values.image ?? DEFAULT_IMAGE,
         ...(values.namespace ? { namespace: values.namespace } : {}),
         ...(scratchUri ? { scratchUri } : {}),
-        ...(adjust.command ? { command: adjust.command } : {}),
+        ...(command ? { command } : {}),
+        ...(values["worker-service-account"]
+          ? { workerServiceAccount: values["worker-service-account"] }
+          : {}),
+        ...(values["default-storage-class"] ? { defaultStorageClass: values["default-storage-class"] } : {}),
+        nodeLostAfterMs,
+        resyncMs,
+        log,
         decoratePod: (pod) => {
           const annotations = (pod.metadata!.annotations ??= {});
           annotations[CREATED_BY] = identity;
@@ -102,7 +131,13 @@ export async function operatorCommand(
         },
         metrics,
         onError: (key, error) => log.warn({ chain: key, err: String(error) }, "reconcile failed"),
-      }),
+      });
+      controller.synced.then(
+        () => (syncing = false),
+        () => {},
+      );
+      return controller;
+    },
   });
   log.info(
     { identity, namespace: values.namespace ?? "(all)", metricsPort: server?.port ?? null },

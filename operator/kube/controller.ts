@@ -6,7 +6,7 @@
  * its first list.
  */
 import { KIND } from "./meta.ts";
-import { chainsOnNode } from "./nodes.ts";
+import { chainsOnNode, type NodeObject } from "./nodes.ts";
 import { IMMEDIATELY, runQueue, WorkQueue, type RateLimit } from "./queue.ts";
 import { createReconciler, type ChainObject, type ReconcilerOptions } from "./reconcile.ts";
 import { startReflector } from "./reflector.ts";
@@ -20,6 +20,12 @@ export interface ControllerOptions extends Omit<ReconcilerOptions, "chains" | "p
   /** Chains reconciled at once. Default 2. */
   readonly concurrency?: number;
   readonly rate?: RateLimit;
+  /**
+   * Every chain is reconciled at least this often (default 5 minutes; 0: never), whatever the watches
+   * say: a missed event or a wait nothing else ends (a node's grace, S3 back after an outage) cannot
+   * leave a chain unvisited for long.
+   */
+  readonly resyncMs?: number;
   readonly onError?: (key: string, error: unknown) => void;
 }
 
@@ -33,6 +39,7 @@ export interface Controller {
 }
 
 const MANAGED = "app.kubernetes.io/managed-by=imagechain-operator";
+export const RESYNC_MS = 300_000;
 
 /** The key of the chain that owns an object (its controller owner reference), if any. */
 function ownerKey(obj: KubeObject & { metadata?: { ownerReferences?: { kind?: string; name?: string }[] } }) {
@@ -79,7 +86,7 @@ export function startController(options: ControllerOptions): Controller {
     },
     { enqueue, keys: ownerKey },
   );
-  const nodes = startReflector<KubeObject>(
+  const nodes = startReflector<NodeObject>(
     kc,
     { group: "", version: "v1", plural: "nodes" },
     { enqueue, keys: (node) => chainsOnNode(keyOf(node), chains.store) },
@@ -116,9 +123,13 @@ export function startController(options: ControllerOptions): Controller {
     for (const k of waiting) runner.enqueue(k, IMMEDIATELY);
     waiting.clear();
   });
+  const resyncMs = options.resyncMs ?? RESYNC_MS;
+  const resync =
+    resyncMs > 0 ? setInterval(() => enqueue(chains.store.list().map(keyOf)), resyncMs).unref() : undefined;
   return {
     synced,
     async stop() {
+      clearInterval(resync);
       await runner.stop();
       await Promise.all([chains.stop(), pods.stop(), claims.stop(), nodes.stop()]);
     },

@@ -20,8 +20,10 @@ export function laneClaim(
   lane: number,
   spec: ImageChainSpec,
   generation = 0,
+  defaultStorageClass?: string,
 ): V1PersistentVolumeClaim {
   const { scratch } = spec.execution;
+  const storageClassName = scratch.storageClassName ?? defaultStorageClass;
   const labels = { ...chainLabels(chain, "scratch"), [LABEL.lane]: String(lane) };
   return {
     apiVersion: "v1",
@@ -30,7 +32,7 @@ export function laneClaim(
     spec: {
       accessModes: ["ReadWriteOnce"],
       volumeMode: "Filesystem",
-      ...(scratch.storageClassName ? { storageClassName: scratch.storageClassName } : {}),
+      ...(storageClassName ? { storageClassName } : {}),
       resources: { requests: { storage: scratch.size } },
     },
   };

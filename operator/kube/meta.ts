@@ -69,11 +69,14 @@ export function labelValue(text: string): string {
     .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
 }
 
-/** The labels every object of a chain carries; informers select on the chain uid. */
+/**
+ * The labels every object of a chain carries; informers select on the chain uid. Not
+ * `app.kubernetes.io/instance`: Argo CD's label tracking reads it, and an Application named like a
+ * chain would then claim the chain's pods and volumes as its own.
+ */
 export function chainLabels(chain: ChainMeta, component: string): Record<string, string> {
   return {
     "app.kubernetes.io/name": "imagechain",
-    "app.kubernetes.io/instance": labelValue(chain.name),
     "app.kubernetes.io/component": component,
     "app.kubernetes.io/managed-by": "imagechain-operator",
     [LABEL.chain]: labelValue(chain.name),

@@ -1,7 +1,7 @@
 /**
  * The operator's Prometheus metrics, in a Registry of its own (a process may hold two operators, as the
- * tests do, and the default registry would mix them), and the HTTP server that answers /metrics and
- * /healthz. The server runs whether or not this replica leads: a follower is healthy too.
+ * tests do, and the default registry would mix them), and the HTTP server that answers /metrics,
+ * /healthz and /readyz. The server runs whether or not this replica leads: a follower is healthy too.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -90,12 +90,22 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves /metrics (Prometheus text) and /healthz on `port` (0: an ephemeral one). */
-export async function serveMetrics(metrics: OperatorMetrics, port: number): Promise<MetricsServer> {
+/**
+ * Serves /metrics (Prometheus text), /healthz (the process answers) and /readyz (`ready()`: false only
+ * while this replica leads but its caches are not filled yet) on `port` (0: an ephemeral one).
+ */
+export async function serveMetrics(
+  metrics: OperatorMetrics,
+  port: number,
+  ready: () => boolean = () => true,
+): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n");
+    } else if (path === "/readyz") {
+      const yes = ready();
+      res.writeHead(yes ? 200 : 503, { "Content-Type": "text/plain" }).end(yes ? "ok\n" : "syncing\n");
     } else if (path === "/metrics") {
       metrics.registry.metrics().then(
         (text) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(text),

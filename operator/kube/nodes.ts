@@ -1,6 +1,6 @@
 /**
- * Node loss, pure: which lanes lost their node (the node their status records is gone), which pods are
- * of a lost volume or pinned to a gone node, and how their batches end. A lane's loss is recorded by
+ * Node loss, pure: which lanes lost their node (the node their status records is gone, or NotReady for
+ * too long), which pods are of a lost volume or pinned to a gone node, and how their batches end. A lane's loss is recorded by
  * the generation of its volume going up in the status (and its node forgotten), so a restarted operator
  * neither repeats a loss nor forgets one: pods of an older generation than the status records are from
  * before the loss the status already holds, and are not replayed.
@@ -77,8 +77,8 @@ export interface NodeLoss {
 
 /**
  * What the nodes say about a chain's lanes and pods. `records` are the lanes as the status holds them,
- * `pods` the chain's pods with their batches, `exists` whether a node is there, `at` the time a batch
- * ended by a gone node ends. A lane whose node is not yet recorded takes the node of its first pod of
+ * `pods` the chain's pods with their batches, `exists` whether a node may still hold its lanes (there,
+ * and not NotReady for too long: nodeVerdict), `at` the time a batch ended by a gone node ends. A lane whose node is not yet recorded takes the node of its first pod of
  * the current volume that has landed.
  */
 export function nodeLoss(
@@ -119,6 +119,43 @@ export function nodeLoss(
     batches,
     doomed,
   };
+}
+
+/**
+ * How long a lane waits for a node that stopped being Ready before it counts as lost: 5 minutes, the
+ * time Kubernetes itself gives pods on a not-ready or unreachable node (the default tolerationSeconds of
+ * those taints). A partitioned node's pods may still run meanwhile; whatever they write is what a
+ * recomputation would write (deterministic tiles, whole-object puts), so an early verdict costs work, not
+ * correctness.
+ */
+export const NODE_LOST_AFTER_MS = 300_000;
+
+/** The fields of a Node that say whether it is Ready. */
+export interface NodeObject extends KubeObject {
+  readonly status?: {
+    readonly conditions?: readonly {
+      readonly type?: string;
+      readonly status?: string;
+      readonly lastTransitionTime?: string;
+    }[];
+  };
+}
+
+/**
+ * Whether a node may still hold its lanes at `now`: absent is lost; Ready (or no Ready condition yet) is
+ * fine; NotReady or Unknown for `lostAfterMs` is lost, and before that `recheckInMs` says when to look again.
+ */
+export function nodeVerdict(
+  node: NodeObject | undefined,
+  now: number,
+  lostAfterMs: number,
+): { readonly lost: boolean; readonly recheckInMs?: number } {
+  if (node === undefined) return { lost: true };
+  const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+  if (!ready || ready.status === "True") return { lost: false };
+  const since = Date.parse(ready.lastTransitionTime ?? "");
+  const left = (Number.isNaN(since) ? now : since) + lostAfterMs - now;
+  return left <= 0 ? { lost: true } : { lost: false, recheckInMs: left };
 }
 
 /** A lane volume of an older generation than its lane's: its node was lost, nothing reads it again. */

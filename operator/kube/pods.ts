@@ -37,6 +37,8 @@ export interface PodContext {
   readonly volume?: number;
   /** Where hostPath scratch lives on a node. Default /var/lib/imagechain. */
   readonly hostPathRoot?: string;
+  /** The worker pods' ServiceAccount (one with no rights; its token is not mounted either way). */
+  readonly serviceAccountName?: string;
 }
 
 export const SCRATCH_DIR = "/scratch";
@@ -101,6 +103,7 @@ export function batchPod(chain: ChainMeta, plan: Plan, action: StartBatch, ctx: 
       restartPolicy: "Never",
       // The worker never talks to the API server: no token, no service environment variables.
       automountServiceAccountToken: false,
+      ...(ctx.serviceAccountName ? { serviceAccountName: ctx.serviceAccountName } : {}),
       enableServiceLinks: false,
       ...(worker.priorityClassName ? { priorityClassName: worker.priorityClassName } : {}),
       ...(worker.nodeSelector ? { nodeSelector: { ...worker.nodeSelector } } : {}),

@@ -6,7 +6,7 @@
  * records its tasks, so a completion is never lost.
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { isDeepStrictEqual } from "node:util";
+import type { Logger } from "pino";
 import { isIoError } from "../../worker/io/errors.ts";
 import type { S3Options } from "../../worker/io/s3.ts";
 import { keysOf } from "../../worker/run/products.ts";
@@ -20,6 +20,7 @@ import { formatIssues } from "../spec/issues.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
 import { validateSpec } from "../spec/validate.ts";
 import { chainConfigMap } from "./chain-config.ts";
+import { chainWrites } from "./chain-writes.ts";
 import {
   collectDeletedChain,
   deleteLaneClaims,
@@ -39,7 +40,6 @@ import {
   SCRATCH_GIVE_UP_MS,
   sooner,
 } from "./gc.ts";
-import { KubeHttpError, kubeJson, kubeRequest } from "./kube-http.ts";
 import { laneClaim, laneVolumeName } from "./lane-claim.ts";
 import { LABEL, type ChainMeta } from "./meta.ts";
 import type { OperatorMetrics } from "./metrics.ts";
@@ -51,11 +51,12 @@ import {
   type PodBatch,
   type PodObject,
 } from "./observed-pods.ts";
-import { isStaleClaim, nodeLoss } from "./nodes.ts";
+import { NODE_LOST_AFTER_MS, nodeLoss, nodeVerdict, type NodeObject } from "./nodes.ts";
 import { batchPod } from "./pods.ts";
 import type { ReconcileResult } from "./queue.ts";
 import { lanesFromStatus, stateFromStatus, type RecordedStatus } from "./restore.ts";
 import { removeSharedScratch, sharedScratchUri } from "./shared-scratch.ts";
+import { outputSizes, unwritableOutput } from "./outputs.ts";
 import { chainStatus, invalidSpecStatus, type LaneRecord } from "./status.ts";
 import type { KubeObject, Store } from "./store.ts";
 
@@ -77,7 +78,7 @@ export interface ReconcilerOptions {
   readonly pods: Store<PodObject>;
   readonly claims: Store<KubeObject>;
   /** The cluster's nodes: a lane whose node is gone is lost. Absent (or not yet listed): none is gone. */
-  readonly nodes?: Store<KubeObject>;
+  readonly nodes?: Store<NodeObject>;
   /** The worker image when the spec names none (the operator's own image holds the worker). */
   readonly image: string;
   readonly command?: readonly string[];
@@ -86,14 +87,20 @@ export interface ReconcilerOptions {
   /** S3 credentials of the operator itself (reading headers, deleting scratch); default: the environment. */
   readonly credentials?: S3Options["credentials"];
   readonly now?: () => number;
+  /** How long a lane waits for its node to be Ready again before the lane counts as lost; default 5 minutes. */
+  readonly nodeLostAfterMs?: number;
   /** How long a deleted chain waits for S3 to empty its shared scratch; default 10 minutes. */
   readonly scratchGiveUpMs?: number;
+  /** The worker pods' ServiceAccount; default: the namespace's default one (its token is never mounted). */
+  readonly workerServiceAccount?: string;
+  /** The storage class of lane volumes whose chain names none; default: the cluster's default class. */
+  readonly defaultStorageClass?: string;
+  /** Milestones (planned, lane lost, retries, the end) and each batch started (debug), with chain and lane. */
+  readonly log?: Pick<Logger, "info" | "warn" | "debug">;
   /** A last change to each pod before it is created (the tests' emulator needs one). */
   readonly decoratePod?: (pod: V1Pod) => V1Pod;
   readonly metrics?: OperatorMetrics;
 }
-
-const GROUP_PATH = "/apis/imagechain.io/v1alpha1";
 
 export function createReconciler(o: ReconcilerOptions): (key: string) => Promise<ReconcileResult> {
   const now = o.now ?? Date.now;
@@ -109,61 +116,13 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     ...(o.credentials ? { credentials: o.credentials } : {}),
   });
 
-  const writeStatus = async (
-    key: string,
-    meta: ChainMeta,
-    chain: ChainObject,
-    status: Record<string, unknown>,
-  ) => {
-    const normal = JSON.parse(JSON.stringify(status)) as Record<string, unknown>;
-    if (isDeepStrictEqual(normal, chain.status ?? {})) return;
-    const { namespace, name, resourceVersion } = chain.metadata!;
-    // The resourceVersion read is the precondition: a stale read gets 409 and the queue retries.
-    await kubeJson(o.kc, "PUT", `${GROUP_PATH}/namespaces/${namespace}/imagechains/${name}/status`, {
-      body: { ...chain, status: normal },
-    });
-    expectations.wrote(key, now(), { ...(resourceVersion ? { readVersion: resourceVersion } : {}) });
-    // The status write is the transition: the Event follows it once (a failed Event is not retried).
-    const phase = normal.phase;
-    if (phase === chain.status?.phase) return;
-    if (phase === "Succeeded")
-      await postEvent(o.kc, meta, "Normal", "Complete", "every output is written", now());
-    if (phase === "Failed") {
-      const conditions = (normal.conditions ?? []) as { type?: string; message?: string }[];
-      const why = conditions.find((c) => c.type === "Failed")?.message ?? "";
-      await postEvent(o.kc, meta, "Warning", "Failed", why, now());
-    }
-  };
-
-  /** Creates an object; false if it existed already. */
-  const create = async (path: string, body: unknown) => {
-    const res = await kubeRequest(o.kc, "POST", path, { body });
-    if (res.status === 409 && res.body.reason === "AlreadyExists") return false;
-    if (res.status < 200 || res.status > 299) throw new KubeHttpError("POST", path, res.status, res.body);
-    return true;
-  };
-
-  const deletePod = async (namespace: string, name: string) => {
-    const path = `/api/v1/namespaces/${namespace}/pods/${name}`;
-    const res = await kubeRequest(o.kc, "DELETE", path);
-    if (res.status !== 404 && (res.status < 200 || res.status > 299))
-      throw new KubeHttpError("DELETE", path, res.status, res.body);
-  };
-
-  const deleteStaleClaims = async (meta: ChainMeta, records: readonly LaneRecord[]) => {
-    type Claim = KubeObject & { metadata?: { labels?: Record<string, string>; deletionTimestamp?: string } };
-    for (const c of o.claims.list() as Claim[]) {
-      const m = c.metadata;
-      if (m?.namespace !== meta.namespace || m.labels?.[LABEL.chainUid] !== meta.uid || m.deletionTimestamp)
-        continue;
-      if (!isStaleClaim(c, records)) continue;
-      const path = `/api/v1/namespaces/${meta.namespace}/persistentvolumeclaims/${m.name}`;
-      const res = await kubeRequest(o.kc, "DELETE", path);
-      if (res.status !== 404 && (res.status < 200 || res.status > 299))
-        throw new KubeHttpError("DELETE", path, res.status, res.body);
-    }
-  };
-
+  const { writeStatus, create, deletePod, deleteStaleClaims } = chainWrites({
+    kc: o.kc,
+    claims: o.claims,
+    expectations,
+    now,
+    ...(o.log ? { log: o.log } : {}),
+  });
   /** A failed pod's cause: the worker's last line on stderr names the tile or URI at fault. */
   const causeOf = async (namespace: string, b: PodBatch): Promise<void> => {
     if (b.end.kind !== "failed" || messages.has(b.pod)) return;
@@ -268,11 +227,9 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     };
     if (!checked.ok) return fail(formatIssues(checked.issues));
     const spec = checked.value;
-    const shared = sharedScratchUri(spec, meta, o.scratchUri);
-    if (!shared)
-      return fail(
-        "spec.outputs: no output is on S3, so the pods have no shared scratch (operator --scratch-uri)",
-      );
+    const unwritable = unwritableOutput(spec);
+    if (unwritable) return fail(unwritable);
+    const shared = sharedScratchUri(spec, meta, o.scratchUri)!;
     const lanes = status?.lanes?.count ?? spec.execution.parallelism;
     const planned = await planOf(meta, generation, spec, lanes);
     if (!planned.ok) return fail(planned.message);
@@ -288,6 +245,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       // Before the first pod: from now on a deletion of the chain waits until its shared scratch is emptied.
       await putFinalizers(o.kc, chain, [...(chain.metadata.finalizers ?? []), SCRATCH_FINALIZER]);
       wroteChain();
+      o.log?.info({ chain: key, tasks: p.order.length, lanes, stages: p.stages.length }, "planned");
       await postEvent(o.kc, meta, "Normal", "Planned", `${p.order.length} tasks in ${lanes} lanes`, now());
       return {};
     }
@@ -297,13 +255,20 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     }
     // The lane's volume binds on the node of its first pod: every later pod of the lane goes there, and
     // the volume is lost with the node: the lane starts a new one, and what it held and is needed is redone.
+    let nodeRecheckMs: number | undefined;
+    const usable = (name: string) => {
+      if (!o.nodes?.synced) return true;
+      const verdict = nodeVerdict(o.nodes.get(name), now(), o.nodeLostAfterMs ?? NODE_LOST_AFTER_MS);
+      nodeRecheckMs = sooner(nodeRecheckMs, verdict.recheckInMs);
+      return !verdict.lost;
+    };
     const nodes = nodeLoss(
       laneRecords.value,
       owned.flatMap((pod) => {
         const batch = podBatch(pod);
         return batch ? [{ pod, batch }] : [];
       }),
-      (node) => !o.nodes?.synced || o.nodes.get(node) !== undefined,
+      usable,
       now(),
     );
     const records: readonly LaneRecord[] = nodes.records;
@@ -337,7 +302,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
         case "StartBatch": {
           const record = records[a.lane]!;
           if (spec.execution.scratch.mode === "volume") {
-            const claim = laneClaim(meta, a.lane, spec, record.volume);
+            const claim = laneClaim(meta, a.lane, spec, record.volume, o.defaultStorageClass);
             const name = laneVolumeName(meta, a.lane, record.volume);
             if (!o.claims.get(`${meta.namespace}/${name}`))
               await create(`/api/v1/namespaces/${meta.namespace}/persistentvolumeclaims`, claim);
@@ -346,6 +311,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
             spec,
             image: o.image,
             ...(o.command ? { command: o.command } : {}),
+            ...(o.workerServiceAccount ? { serviceAccountName: o.workerServiceAccount } : {}),
             laneNode: record.node,
             volume: record.volume,
           });
@@ -357,8 +323,12 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
           );
           expectations.wrote(key, now(), { pods: [pod.metadata!.name!] });
           if (fresh) o.metrics?.podCreated();
-          if (fresh && a.attempt > 1)
+          const fields = { chain: key, lane: a.lane, batch: a.batch, attempt: a.attempt, node: record.node };
+          if (fresh) o.log?.debug({ ...fields, tasks: a.tasks.length }, "batch started");
+          if (fresh && a.attempt > 1) {
+            o.log?.info(fields, "batch retried");
             await postEvent(o.kc, meta, "Normal", "Retrying", `batch ${a.batch} attempt ${a.attempt}`, now());
+          }
           state = observe(p, state, { ...a, type: "BatchStarted" }).state;
           break;
         }
@@ -382,11 +352,13 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       suspend: spec.suspend,
       now: at,
       previous: status,
+      ...(complete ? { outputs: await outputSizes(spec, s3Of(spec)) } : {}),
     });
     await writeStatus(key, meta, chain, next as unknown as Record<string, unknown>);
     o.metrics?.observeChain(key, state.tasks, JSON.stringify(next).length);
     // The losses are recorded (volume generations up): the lost volumes' pods and claims may go.
-    for (const { lane, node } of nodes.lost)
+    for (const { lane, node } of nodes.lost) {
+      o.log?.warn({ chain: key, lane, node }, "lane lost its node");
       await warn(
         o.kc,
         meta,
@@ -394,6 +366,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
         `lane ${lane} lost its node ${node} and its volume; the tiles still needed are recomputed`,
         at,
       );
+    }
     for (const pod of nodes.doomed) await deletePod(meta.namespace, pod);
     await deleteStaleClaims(meta, records);
     for (const b of live) if (recorded(restored.value, b)) await deletePod(meta.namespace, b.pod);
@@ -406,7 +379,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     const finished = finishedLanes(p, state, live);
     const inUse = lanesInUse(live);
     await deleteLaneClaims(o.kc, o.claims, meta, (l) => (complete && !inUse.has(l)) || finished.has(l));
-    const again = sooner(requeueAfterMs, due.nextInMs);
+    const again = sooner(sooner(requeueAfterMs, due.nextInMs), nodeRecheckMs);
     return again === undefined ? {} : { requeueAfterMs: again };
   };
 }

@@ -73,6 +73,7 @@ interface Chain {
   status?: {
     phase?: string;
     progress?: string;
+    outputs?: { uri: string; bytes: number }[];
     conditions?: { type: string; status: string; reason: string; message: string }[];
   };
 }
@@ -126,6 +127,7 @@ describe("imagechain operator on the emulator", () => {
     const [done0, total] = done.status!.progress!.split("/").map(Number);
     expect(done0).toBe(total);
     expect((await objectBytes("out", "ndvi.tif")).equals(expected)).toBe(true);
+    expect(done.status!.outputs).toEqual([{ uri: "s3://out/ndvi.tif", bytes: expected.length }]);
     const scratch = await s3.client.send(
       new ListObjectsV2Command({ Bucket: "out", Prefix: ".imagechain-scratch/" }),
     );
@@ -275,6 +277,20 @@ describe("imagechain operator on the emulator", () => {
       expect(condition.status).toBe("True");
       expect(condition.reason).toBe("InvalidSpec");
       expect(condition.message).toContain("spec.steps[1].inputs");
+
+      // An output a pod cannot write (its filesystem dies with it) is refused the same way.
+      const local = { ...doc, metadata: { name: "file-output", namespace: "cli" } };
+      local.spec = { ...doc.spec, outputs: [{ ...doc.spec.outputs[0]!, uri: "file:///tmp/ndvi.tif" }] };
+      await kubectl(["apply", "-f", "-"], stringify(local));
+      const refused = await until("the file output is refused", async () => {
+        const c = JSON.parse(
+          await kubectl(["get", "imagechain", "file-output", "-n", "cli", "-o", "json"]),
+        ) as Chain;
+        return c.status?.phase === "Failed" ? c : undefined;
+      });
+      expect(refused.status!.conditions!.find((c) => c.type === "Failed")!.message).toContain(
+        "spec.outputs[0].uri: 'file:///tmp/ndvi.tif' is not on S3",
+      );
       const pods = await kubectl(["get", "pods", "-n", "cli", "-o", "name"]);
       expect(pods.trim()).toBe("");
     } finally {
@@ -282,6 +298,8 @@ describe("imagechain operator on the emulator", () => {
     }
     expect(await exited).toBe(0);
     expect(stderr).toContain('"msg":"operator started"');
+    // The logs are pino JSON with the chain they are about.
+    expect(stderr).toMatch(/"chain":"cli\/bad-input","phase":"Failed".*"msg":"phase"/);
   }, 30_000);
 
   it("fails a chain whose source has a corrupt tile, naming the source and the tile, without retrying", async () => {

@@ -1,7 +1,15 @@
 /** Node loss, the pure half: lost lanes, their new volume generation, and how the pods of a lost volume end. */
 import { describe, expect, it } from "vitest";
 import { LABEL } from "../../operator/kube/meta.ts";
-import { isStaleClaim, nodeLoss, podNode, podVolume, type PinnedPod } from "../../operator/kube/nodes.ts";
+import {
+  isStaleClaim,
+  nodeLoss,
+  nodeVerdict,
+  podNode,
+  podVolume,
+  type NodeObject,
+  type PinnedPod,
+} from "../../operator/kube/nodes.ts";
 import { podBatch } from "../../operator/kube/observed-pods.ts";
 import { laneAffinity } from "../../operator/kube/pods.ts";
 import type { LaneRecord } from "../../operator/kube/status.ts";
@@ -148,5 +156,26 @@ describe("node loss", () => {
     expect(isStaleClaim(claim("c-abcde-l0-v1", 0), records)).toBe(true);
     expect(isStaleClaim(claim("c-abcde-l0-v2", 0), records)).toBe(false);
     expect(isStaleClaim(claim("c-abcde-l1-v0", 1), records)).toBe(false);
+  });
+});
+
+describe("nodeVerdict", () => {
+  const node = (status: string | null, since = "2026-01-01T00:00:00Z"): NodeObject => ({
+    metadata: { name: "n" },
+    status: status === null ? {} : { conditions: [{ type: "Ready", status, lastTransitionTime: since }] },
+  });
+  const t0 = Date.parse("2026-01-01T00:00:00Z");
+
+  it("a gone node is lost; a Ready one or one not yet reporting is not", () => {
+    expect(nodeVerdict(undefined, t0, 1000)).toEqual({ lost: true });
+    expect(nodeVerdict(node("True"), t0 + 10 ** 9, 1000)).toEqual({ lost: false });
+    expect(nodeVerdict(node(null), t0, 1000)).toEqual({ lost: false });
+  });
+
+  it("a NotReady or Unknown node is lost once it has been so for the grace, and says when to look again", () => {
+    for (const status of ["False", "Unknown"]) {
+      expect(nodeVerdict(node(status), t0 + 400, 1000)).toEqual({ lost: false, recheckInMs: 600 });
+      expect(nodeVerdict(node(status), t0 + 1000, 1000)).toEqual({ lost: true });
+    }
   });
 });

@@ -38,7 +38,6 @@ describe("batch pods", () => {
     expect(p.metadata!.namespace).toBe("eo");
     expect(p.metadata!.labels).toEqual({
       "app.kubernetes.io/name": "imagechain",
-      "app.kubernetes.io/instance": "s2-ndvi",
       "app.kubernetes.io/component": "worker",
       "app.kubernetes.io/managed-by": "imagechain-operator",
       "imagechain.io/chain": "s2-ndvi",
