@@ -107,10 +107,11 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho vs gdalwarp -rpc", () => {
       maxError: 0.001,
     },
     {
-      name: "DEM in WGS 84, bilinear, default maxError 0.125",
+      // gdalwarp's default with RPC_DEM is exact (-et 0); ours approximates within its default 0.125 px
+      name: "DEM in WGS 84, bilinear, default maxError 0.125 vs gdalwarp's default",
       dem: "4326",
       method: "bilinear",
-      et: 0.125,
+      et: 0,
       maxError: 0.125,
     },
   ] as const;
@@ -139,13 +140,14 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho vs gdalwarp -rpc", () => {
           // a position within ~1e-4 px of a pixel edge may pick either neighbour
           expect(s.mean).toBeLessThanOrEqual(0.5);
           expect(s.differing).toBeLessThan(0.002 * s.compared);
-        } else if (c.et === 0) {
+        } else if (c.maxError > 0.001) {
+          // within 0.125 px of a texture whose gradient reaches ~1300 DN/px (measured: mean 3, max 42)
+          expect(s.mean).toBeLessThanOrEqual(5);
+          expect(s.max).toBeLessThanOrEqual(160);
+        } else {
           expect(s.mean).toBeLessThanOrEqual(0.5);
           // a UTM DEM goes through proj4js here and PROJ in GDAL: a few DN in one small cluster
           expect(s.max).toBeLessThanOrEqual(c.dem === "32631" ? 8 : 2);
-        } else {
-          // both sides approximate within 0.125 px, differently: bounded by the texture's gradient
-          expect(s.mean).toBeLessThanOrEqual(25);
         }
         // the image edge agrees to a pixel's width: mismatches only along its outline
         expect(s.validityMismatch).toBeLessThan(4 * (ours.grid.width + ours.grid.height));

@@ -23,29 +23,21 @@ export function invertGeoTransform(gt: GeoTransform): GeoTransform | null {
   ];
 }
 
+/** Height at a continuous pixel position of a DEM (pixel corners at integers); NaN where unknown. */
+export type DemSampler = (px: number, py: number) => number;
+
 /**
- * Heights from band 1 of a DEM block (any CRS proj4 knows), sampled like GDAL's RPC transformer with
- * RPC_DEMINTERPOLATION=bilinear: pixel-centre bilinear, the nearest pixel within half a pixel of the
- * block's edge, and nodata taps left out (weights renormalised). `x`, `y`: the block's place in the DEM.
+ * Band 1 of a DEM block sampled like GDAL's RPC transformer with RPC_DEMINTERPOLATION=bilinear:
+ * pixel-centre bilinear, the nearest pixel within half a pixel of the block's edge, nodata taps left out
+ * (weights renormalised). `x`, `y`: the block's place in the DEM; positions are DEM-grid pixels.
  */
-export function demHeight(block: Block, x: number, y: number, grid: Grid): HeightAt | { error: string } {
-  const gt = grid.geoTransform;
-  const inv = gt && invertGeoTransform(gt);
-  if (!inv) return { error: "the DEM has no (invertible) geotransform" };
-  const def = projDefinition(grid.crs);
-  if ("error" in def) return { error: `the DEM's CRS: ${def.error}` };
-  const toDem = pointTransform(LONLAT, def.def);
+export function demSampler(block: Block, x: number, y: number, nodata: number | null): DemSampler {
   const a = block.bands[0]!;
   const { width: w, height: h } = block;
-  const nd = grid.nodata;
-  const p = new Float64Array(2);
-  const valid = (v: number): boolean => v === v && v !== nd;
-  return (lon, lat) => {
-    toDem(lon, lat, p);
-    const mx = p[0]!;
-    const my = p[1]!;
-    const px = inv[0] + mx * inv[1] + my * inv[2] - x;
-    const py = inv[3] + mx * inv[4] + my * inv[5] - y;
+  const valid = (v: number): boolean => v === v && v !== nodata;
+  return (gx, gy) => {
+    const px = gx - x;
+    const py = gy - y;
     if (!(px >= 0 && py >= 0 && px < w && py < h)) return NaN;
     const sx = px - 0.5;
     const sy = py - 0.5;
@@ -58,18 +50,41 @@ export function demHeight(block: Block, x: number, y: number, grid: Grid): Heigh
     const fx = sx - ix;
     const fy = sy - iy;
     const k = iy * w + ix;
+    const v00 = a[k]!;
+    const v10 = a[k + 1]!;
+    const v01 = a[k + w]!;
+    const v11 = a[k + w + 1]!;
+    if (valid(v00) && valid(v10) && valid(v01) && valid(v11)) {
+      return (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
+    }
     let sum = 0;
     let weight = 0;
-    const tap = (v: number, wt: number): void => {
-      if (valid(v)) {
-        sum += v * wt;
-        weight += wt;
+    const taps = [v00, v10, v01, v11];
+    const weights = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
+    for (let i = 0; i < 4; i++) {
+      if (valid(taps[i]!)) {
+        sum += taps[i]! * weights[i]!;
+        weight += weights[i]!;
       }
-    };
-    tap(a[k]!, (1 - fx) * (1 - fy));
-    tap(a[k + 1]!, fx * (1 - fy));
-    tap(a[k + w]!, (1 - fx) * fy);
-    tap(a[k + w + 1]!, fx * fy);
+    }
     return weight > 0 ? sum / weight : NaN;
+  };
+}
+
+/** Heights at WGS 84 longitude / latitude from a DEM block in any CRS proj4 knows (see demSampler). */
+export function demHeight(block: Block, x: number, y: number, grid: Grid): HeightAt | { error: string } {
+  const gt = grid.geoTransform;
+  const inv = gt && invertGeoTransform(gt);
+  if (!inv) return { error: "the DEM has no (invertible) geotransform" };
+  const def = projDefinition(grid.crs);
+  if ("error" in def) return { error: `the DEM's CRS: ${def.error}` };
+  const toDem = pointTransform(LONLAT, def.def);
+  const sample = demSampler(block, x, y, grid.nodata);
+  const p = new Float64Array(2);
+  return (lon, lat) => {
+    toDem(lon, lat, p);
+    const mx = p[0]!;
+    const my = p[1]!;
+    return sample(inv[0] + mx * inv[1] + my * inv[2], inv[3] + mx * inv[4] + my * inv[5]);
   };
 }

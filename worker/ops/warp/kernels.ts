@@ -1,9 +1,10 @@
 import { typedArrayFor, type Block } from "../../io/raster.ts";
 import type { KernelInput, KernelOutput } from "../kernel.ts";
-import type { Positions } from "./approx.ts";
-import { constantHeight, demHeight, type HeightAt } from "./dem.ts";
-import { orthoMapping, reprojectMapping, type MappingResult } from "./mappings.ts";
-import type { Resampling } from "./resample.ts";
+import type { ExactMapping, Positions } from "./approx.ts";
+import { constantHeight, demHeight } from "./dem.ts";
+import { heightBlendedPositions } from "./height-blend.ts";
+import { orthoMapping, reprojectMapping } from "./mappings.ts";
+import { resamplePoints, type Resampling, type SampleTarget } from "./resample.ts";
 import { warpTile } from "./warp-tile.ts";
 
 export interface WarpParams {
@@ -13,16 +14,18 @@ export interface WarpParams {
   readonly height?: number | undefined;
 }
 
-/** Source positions of the current tile; kernels run one at a time per process, so one pair is reused. */
-let positions: Positions | undefined;
+/** Position arrays reused across tiles: kernels run one at a time per process. */
+const pool: Positions[] = [];
 
-function scratch(n: number): Positions {
-  if (!positions || positions.xs.length < n) positions = { xs: new Float64Array(n), ys: new Float64Array(n) };
-  return positions;
+function scratch(n: number): (i: number) => Positions {
+  return (i) => {
+    if (!pool[i] || pool[i].xs.length < n) pool[i] = { xs: new Float64Array(n), ys: new Float64Array(n) };
+    return pool[i];
+  };
 }
 
 /**
- * ortho: the image's RPC model over the DEM (or a constant height) when it has one, else its
+ * ortho: through the image's RPC model over the DEM (or a constant height) when it has one, else its
  * geotransform reprojected like `reproject`.
  */
 export function orthoKernel(
@@ -32,15 +35,20 @@ export function orthoKernel(
 ): Block {
   const image = inputs.get("image");
   const rpc = image?.grid.rpc;
-  if (!image || !rpc) return warp(p, image, output, (grid) => reprojectMapping(grid, image!.grid));
+  if (!image || !rpc) return reprojectKernel(p, inputs, output);
+  const { grid, window } = output;
   const dem = inputs.get("dem");
-  let heights: HeightAt = constantHeight(p.height ?? 0);
-  if (dem) {
-    const h = demHeight(dem.block, dem.window.x, dem.window.y, dem.grid);
-    if ("error" in h) throw new Error(`ortho: inputs.dem: ${h.error}`);
-    heights = h;
+  const buffers = scratch(window.width * window.height);
+  if (!dem) {
+    const m = orthoMapping(rpc, grid, constantHeight(p.height ?? 0));
+    return sample(p, image, output, "error" in m ? m.error : m.map);
   }
-  return warp(p, image, output, (grid) => orthoMapping(rpc, grid, heights));
+  const blended = heightBlendedPositions(rpc, dem, grid, window, p.maxError, buffers);
+  if (blended) return sample(p, image, output, blended);
+  const h = demHeight(dem.block, dem.window.x, dem.window.y, dem.grid);
+  if ("error" in h) throw new Error(`ortho: inputs.dem: ${h.error}`);
+  const m = orthoMapping(rpc, grid, h);
+  return sample(p, image, output, "error" in m ? m.error : m.map);
 }
 
 export function reprojectKernel(
@@ -49,28 +57,37 @@ export function reprojectKernel(
   output: KernelOutput,
 ): Block {
   const image = inputs.get("image");
-  return warp(p, image, output, (grid) => reprojectMapping(grid, image!.grid));
+  if (!image) return sample(p, undefined, output, null);
+  const m = reprojectMapping(output.grid, image.grid);
+  return sample(p, image, output, "error" in m ? m.error : m.map);
 }
 
-function warp(
+/**
+ * The output tile: `image` sampled at `positions` (or at an exact mapping's, approximated within
+ * maxError); nodata throughout without an image. A string is a mapping that could not be built.
+ */
+function sample(
   p: WarpParams,
   image: KernelInput | undefined,
   output: KernelOutput,
-  mapping: (grid: KernelOutput["grid"]) => MappingResult,
+  positions: Positions | ExactMapping | string | null,
 ): Block {
   const { grid, window } = output;
   const n = window.width * window.height;
   const allocate = output.allocate ?? typedArrayFor;
   const bands = Array.from({ length: grid.bands }, () => allocate(grid.dataType, n));
-  const target = { bands, dataType: grid.dataType, nodata: grid.nodata ?? 0 };
+  const target: SampleTarget = { bands, dataType: grid.dataType, nodata: grid.nodata ?? 0 };
   const result: Block = { width: window.width, height: window.height, dataType: grid.dataType, bands };
-  if (!image) {
-    warpTile(p.resampling, null, () => undefined, window, p.maxError, target);
+  if (typeof positions === "string") throw new Error(`inputs.image: ${positions}`);
+  if (!image || positions === null) {
+    for (const band of bands) band.fill(target.nodata);
     return result;
   }
-  const m = mapping(grid);
-  if ("error" in m) throw new Error(`inputs.image: ${m.error}`);
   const src = { block: image.block, x: image.window.x, y: image.window.y, nodata: image.grid.nodata };
-  warpTile(p.resampling, src, m.map, window, p.maxError, target, scratch(n));
+  if (typeof positions === "function") {
+    warpTile(p.resampling, src, positions, window, p.maxError, target, scratch(n)(0));
+  } else {
+    resamplePoints(p.resampling, src, positions.xs, positions.ys, target, 0, n);
+  }
   return result;
 }
