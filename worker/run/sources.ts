@@ -1,6 +1,7 @@
 /** The chain's sources as the worker and the planner see them: open readers, their grids, the S3 settings. */
 import type { ImageChainSpec } from "../../operator/spec/schema.ts";
 import type { SourceGrids } from "../../operator/plan/grids.ts";
+import { readRpcSidecar } from "../io/rpc-sidecar.ts";
 import type { S3Options } from "../io/s3.ts";
 import { openRaster, type RasterInfo, type RasterReader } from "../io/tiff/reader.ts";
 import type { Grid } from "../ops/grid.ts";
@@ -16,7 +17,8 @@ export function s3OptionsOf(spec: ImageChainSpec): S3Options {
   };
 }
 
-export function gridOf(info: RasterInfo): Grid {
+export function gridOf(info: RasterInfo, sidecarRpc: Grid["rpc"] = null): Grid {
+  const rpc = info.rpc ?? sidecarRpc;
   return {
     width: info.width,
     height: info.height,
@@ -25,7 +27,7 @@ export function gridOf(info: RasterInfo): Grid {
     geoTransform: info.geoTransform,
     crs: info.crs,
     nodata: info.nodata,
-    ...(info.rpc ? { rpc: info.rpc } : {}),
+    ...(rpc ? { rpc } : {}),
   };
 }
 
@@ -51,6 +53,18 @@ export async function openSources(spec: ImageChainSpec, s3: S3Options): Promise<
     await close();
     throw failed.reason;
   }
-  const grids = Object.fromEntries([...readers].map(([n, r]) => [n, gridOf(r.info)]));
-  return { readers, grids, close };
+  try {
+    // Sensor-geometry images (no geotransform) may carry their RPC model in a sidecar file, as GDAL reads it.
+    const entries = await Promise.all(
+      [...readers].map(async ([n, r]) => {
+        const sidecar =
+          r.info.rpc || r.info.geoTransform ? null : await readRpcSidecar(spec.sources[n]!.uri, { s3 });
+        return [n, gridOf(r.info, sidecar)] as const;
+      }),
+    );
+    return { readers, grids: Object.fromEntries(entries), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
