@@ -31,9 +31,10 @@ const EDGE_POINTS = 32;
 /**
  * The output grid is `bounds` at `resolution`; without bounds, the input's footprint on the ground (an
  * RPC image's edges at the model's mean height, or the input's extent projected to the target CRS),
- * snapped outwards to the resolution.
+ * snapped outwards to the resolution. `viaRpc`: ortho maps an image through its RPC model when it has
+ * one; reproject uses georeferences only.
  */
-function outputGrid(p: ReprojectParams, inputs: ReadonlyMap<string, Grid>): Grid | OpIssue {
+function outputGrid(p: ReprojectParams, inputs: ReadonlyMap<string, Grid>, viaRpc: boolean): Grid | OpIssue {
   const image = inputs.get("image")!;
   const target = { epsg: epsgCode(p.crs), wkt: null };
   const targetDef = projDefinition(target);
@@ -52,14 +53,14 @@ function outputGrid(p: ReprojectParams, inputs: ReadonlyMap<string, Grid>): Grid
     crs: target,
     nodata: p.nodata ?? image.nodata,
   };
-  const rpc = image.rpc ?? null;
+  const rpc = viaRpc ? (image.rpc ?? null) : null;
   if (rpc === null) {
     const d = projDefinition(image.crs);
     if (image.geoTransform === null || "error" in d) {
       return {
         code: "grid-underivable",
         path: "inputs.image",
-        message: `the input has neither an RPC model nor a usable georeference (CRS ${crsLabel(image.crs)}${"error" in d ? `: ${d.error}` : ""})`,
+        message: `${viaRpc ? "the input has neither an RPC model nor" : "the input has no"} usable georeference (CRS ${crsLabel(image.crs)}${"error" in d ? `: ${d.error}` : ""})${image.rpc && !viaRpc ? "; an image with an RPC model needs ortho" : ""}`,
       };
     }
   }
@@ -201,7 +202,7 @@ export const ortho: OpDefinition<OrthoParams> = defineOp<OrthoParams>({
   name: "ortho",
   params: orthoSchema,
   inputs: { kind: "named", required: ["image"], optional: ["dem"] },
-  outputGrid,
+  outputGrid: (p, inputs) => outputGrid(p, inputs, true),
   footprint: (p, input, inputGrid, output) => {
     if (input === "dem") return demFootprint(inputGrid, output);
     if (inputGrid.rpc) return rpcFootprint(p, inputGrid.rpc, inputGrid, output);
@@ -214,7 +215,7 @@ export const reproject: OpDefinition<ReprojectParams> = defineOp<ReprojectParams
   name: "reproject",
   params: reprojectSchema,
   inputs: { kind: "named", required: ["image"], optional: [] },
-  outputGrid,
+  outputGrid: (p, inputs) => outputGrid(p, inputs, false),
   footprint: (p, _input, inputGrid, output) => resampledFootprint(output, inputGrid, p.resampling),
   kernel: reprojectKernel,
 });
