@@ -13,10 +13,12 @@ import { stringify } from "yaml";
 import { gdalinfoJson, readWithGdal } from "../test/helpers/gdal.ts";
 import { diffStats } from "../test/ops/warp/compare.ts";
 import { syntheticRpc, writeDem, writeRpcImage } from "../test/ops/warp/rpc-fixtures.ts";
-import { type Measured, measureCommand } from "./lib/measure.ts";
+import { type Measured, measureCommand, repeat } from "./lib/measure.ts";
 
 const SIZE = 4096;
 const WORKERS = 2;
+/** Median of this many runs of each command (BENCH_RUNS): the machine may be shared. */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const RESOLUTION = 3;
 /** ortho's maxError (px); `MAX_ERROR=0.01 npm run bench:ortho` shows the cost of a tighter approximation. */
 const MAX_ERROR = Number(process.env.MAX_ERROR ?? 0.125);
@@ -73,22 +75,25 @@ writeFileSync(chainFile, stringify(chain));
 
 const node = join(root, "node_modules/.bin/node");
 const cli = join(root, "operator/cli/main.ts");
-rmSync(ours, { force: true });
-const mine = measureCommand(node, [cli, "run", chainFile, "--workers", String(WORKERS), "--workdir", dir]);
+const mine = repeat(RUNS, () => {
+  rmSync(ours, { force: true });
+  return measureCommand(node, [cli, "run", chainFile, "--workers", String(WORKERS), "--workdir", dir]);
+});
 
 // GDAL on exactly our output grid (the default grid: the image's ground footprint, snapped to 3 m)
 const info = await gdalinfoJson(ours);
 const gt = info.geoTransform!;
 const [w, h] = info.size;
 const te = [gt[0]!, gt[3]! + h * gt[5]!, gt[0]! + w * gt[1]!, gt[3]!];
-const warp = (out: string, extra: readonly string[]): Measured => {
-  rmSync(out, { force: true });
-  return measureCommand("gdalwarp", [
-    ...["-q", "-rpc", "-to", `RPC_DEM=${dem}`, "-r", "bilinear", "-t_srs", "EPSG:32631", ...extra],
-    ...["-tr", String(RESOLUTION), String(RESOLUTION), "-te", ...te.map(String), "-dstnodata", "0"],
-    ...["-wo", `NUM_THREADS=${WORKERS}`, "-multi", "-of", "COG", "-co", "COMPRESS=DEFLATE", image, out],
-  ]);
-};
+const warp = (out: string, extra: readonly string[]): Measured =>
+  repeat(RUNS, () => {
+    rmSync(out, { force: true });
+    return measureCommand("gdalwarp", [
+      ...["-q", "-rpc", "-to", `RPC_DEM=${dem}`, "-r", "bilinear", "-t_srs", "EPSG:32631", ...extra],
+      ...["-tr", String(RESOLUTION), String(RESOLUTION), "-te", ...te.map(String), "-dstnodata", "0"],
+      ...["-wo", `NUM_THREADS=${WORKERS}`, "-multi", "-of", "COG", "-co", "COMPRESS=DEFLATE", image, out],
+    ]);
+  });
 const theirs = join(dir, "ortho-gdalwarp.tif");
 const gdal = warp(theirs, []);
 // gdalwarp estimates a scale per chunk from its source window, which the parallax widens: below 0.95 it
@@ -104,7 +109,7 @@ function row(label: string, m: Measured): string {
 
 console.log(
   `ortho of a ${SIZE}x${SIZE} 4-band UInt16 RPC scene over a DEM → EPSG:32631 at ${RESOLUTION} m ` +
-    `(${w}x${h}), bilinear, ${WORKERS} workers / threads, deflate COG`,
+    `(${w}x${h}), bilinear, ${WORKERS} workers / threads, deflate COG, median of ${RUNS}`,
 );
 console.log(row("gdalwarp -rpc -wo NUM_THREADS=2 -multi", gdal));
 console.log(row("  same, -wo XSCALE=1 -wo YSCALE=1", gdal1));
