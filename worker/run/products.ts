@@ -4,6 +4,7 @@
  */
 import type { Plan } from "../../operator/plan/plan.ts";
 import { stageOfTask } from "../../operator/plan/dag.ts";
+import { edgeKey, edgeWidth } from "./edges.ts";
 
 /** Where a tile lies in its stage's grid. */
 export interface TilePosition {
@@ -116,11 +117,11 @@ export function quarterKey(layer: string, col: number, row: number): string {
 }
 
 /**
- * Pixels passed from one tile task to the next (raw tiles, quarters), as opposed to what a gather reads
+ * Pixels passed from one tile task to the next (raw tiles and their edge strips, quarters), as opposed to what a gather reads
  * from every lane by design (encoded tiles for the assembly, partial statistics for a reduction).
  */
 export function isIntermediateKey(key: string): boolean {
-  return key.endsWith(".tile") || key.endsWith(".q");
+  return key.endsWith(".tile") || key.endsWith(".q") || key.endsWith(".l") || key.endsWith(".r");
 }
 
 /** The layer a stage's pyramid tiles belong to (the output step at full resolution, else the level's stage). */
@@ -138,8 +139,12 @@ export function keysOf(plan: Plan, task: number): string[] {
   if (s.kind === "partials") return [partialKey(s.name, col, row)];
   if (s.kind === "reduce") return [reducedKey(s.name)];
   const pyramid = pyramidLayer(plan, stage);
+  const strips = s.kind === "tiles" && edgeWidth(plan, stage) > 0;
   return [
     ...rawLayers(plan, stage).map((layer) => rawKey(layer, col, row)),
+    ...(strips
+      ? s.exports.flatMap((layer) => [edgeKey(layer, col, row, "left"), edgeKey(layer, col, row, "right")])
+      : []),
     ...(pyramid === null ? [] : [quarterKey(pyramid, col, row)]),
     ...encodedBy(plan, stage).map((e) => encodedKey(e.output, e.level, col, row)),
   ];

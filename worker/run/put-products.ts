@@ -1,14 +1,15 @@
 /**
  * What a task leaves for others, each product only where a reader will look for it (see destinations):
- * raw tiles of its exported layers for tile tasks; for a pyramid tile, its half-resolution quarter for the
+ * raw tiles of its exported layers for tile tasks (and their edge strips for halo readers of other lanes); for a pyramid tile, its half-resolution quarter for the
  * overview task above it (a quarter of the bytes a whole tile would take) and its encoded COG tile for
  * every output it belongs to (compressed once, here).
  */
 import type { Block, TypedArray } from "../io/raster.ts";
-import { bytesPerSample } from "../io/raster.ts";
+import { bytesPerSample, cropBlock } from "../io/raster.ts";
 import { encodeTile } from "../io/tiff/encode/tile-encoder.ts";
 import { downsample2x } from "../io/tiff/overview.ts";
 import type { WorkerContext } from "./context.ts";
+import { edgeKey, edgeWidth, readAcrossLanes, stripWindows } from "./edges.ts";
 import { downsampling, tileEncoding } from "./output-cog.ts";
 import {
   areasOf,
@@ -33,8 +34,20 @@ export async function putProducts(
   const { plan } = ctx;
   let bytes = 0;
   const raw = destinations(plan, task, lane, "tiles");
-  for (const [layer, block] of layers)
+  const edge =
+    raw.shared && !ctx.scratch.oneArea && readAcrossLanes(plan, task) ? edgeWidth(plan, pos.stage) : 0;
+  for (const [layer, block] of layers) {
     bytes += await putTile(ctx, raw, lane, rawKey(layer, pos.col, pos.row), block);
+    if (edge === 0) continue;
+    const strips = stripWindows({ x: 0, y: 0, width: block.width, height: block.height }, edge);
+    for (const side of ["left", "right"] as const) {
+      const { x, y, width, height } = strips[side];
+      const strip = cropBlock(block, x, y, width, height);
+      const chunks = tileFileChunks(strip);
+      await ctx.scratch.put("shared", edgeKey(layer, pos.col, pos.row, side), chunks);
+      bytes += tileFileBytes(strip);
+    }
+  }
   const pyramid = pyramidLayer(plan, pos.stage);
   if (pyramid === null) return bytes;
   const block = layers.get(pyramid)!;

@@ -9,7 +9,8 @@ import type { KernelInput } from "../ops/kernel.ts";
 import { opOf } from "../ops/registry.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
 import { putProducts } from "./put-products.ts";
-import { rawKey, type TilePosition } from "./products.ts";
+import { edgeKey, edgeWidth, stripFor, type Side } from "./edges.ts";
+import { rawKey, taskAt, type TilePosition } from "./products.ts";
 import { readReduced } from "./reduce-tasks.ts";
 import { readTilePart } from "./tile-file.ts";
 
@@ -114,6 +115,9 @@ export async function readLayer(
     dataType: grid.dataType,
     bands: pooledBands(ctx, grid, region, used),
   };
+  const stage = layerStage(ctx.plan, layer);
+  // Halo reads of a tile another lane made come from its edge strips when they hold the part.
+  const edge = ctx.scratch.oneArea || stage < 0 ? 0 : edgeWidth(ctx.plan, stage);
   const c0 = Math.floor(region.x / T);
   const r0 = Math.floor(region.y / T);
   const c1 = Math.floor((region.x + region.width - 1) / T);
@@ -127,11 +131,57 @@ export async function readLayer(
       const x1 = Math.min(region.x + region.width, tile.x + tile.width);
       const y1 = Math.min(region.y + region.height, tile.y + tile.height);
       const part = { x: x0 - tile.x, y: y0 - tile.y, width: x1 - x0, height: y1 - y0 };
-      reads.push(readPart(ctx, rawKey(layer, c, r), lane, tile, part, block, x0 - region.x, y0 - region.y));
+      const across = edge > 0 && ctx.plan.lanes.laneOf[taskAt(ctx.plan, stage, c, r)] !== lane;
+      const inStrip = across ? stripFor(part, tile, edge) : null;
+      const [dx, dy] = [x0 - region.x, y0 - region.y];
+      reads.push(
+        inStrip
+          ? readStrip(ctx, layer, c, r, inStrip, tile, part, lane, block, dx, dy)
+          : readPart(ctx, rawKey(layer, c, r), lane, tile, part, block, dx, dy),
+      );
     }
   }
   await Promise.all(reads);
   return block;
+}
+
+/** The layer's producing stage: the tiles stage exporting it, or the overview stage of that name. */
+function layerStage(plan: WorkerContext["plan"], layer: string): number {
+  return plan.stages.findIndex((s) => (s.kind === "overview" ? s.name === layer : s.exports.includes(layer)));
+}
+
+/** `part` of a tile from its edge strip in shared scratch, or from the whole tile if it has no strip. */
+async function readStrip(
+  ctx: WorkerContext,
+  layer: string,
+  col: number,
+  row: number,
+  { side, strip }: { side: Side; strip: Window },
+  tile: Window,
+  part: Window,
+  lane: number,
+  block: Block,
+  dstX: number,
+  dstY: number,
+): Promise<void> {
+  const key = edgeKey(layer, col, row, side);
+  const file = await ctx.scratch.open(key, -1);
+  if (file === null) return readPart(ctx, rawKey(layer, col, row), lane, tile, part, block, dstX, dstY);
+  try {
+    const within = { ...part, x: part.x - strip.x };
+    await readTilePart(
+      file,
+      key,
+      { width: strip.width, height: strip.height },
+      within,
+      block,
+      dstX,
+      dstY,
+      ctx.pool,
+    );
+  } finally {
+    await file.close();
+  }
 }
 
 export async function readPart(
