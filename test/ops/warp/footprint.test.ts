@@ -6,6 +6,7 @@ import type { Grid } from "../../../worker/ops/grid.ts";
 import type { KernelInput } from "../../../worker/ops/kernel.ts";
 import type { OpDefinition } from "../../../worker/ops/op.ts";
 import { ortho, reproject } from "../../../worker/ops/ortho.ts";
+import { heightBlendedPositions } from "../../../worker/ops/warp/height-blend.ts";
 import { syntheticRpc } from "./rpc-fixtures.ts";
 
 /**
@@ -116,6 +117,33 @@ describe("ortho / reproject footprints", () => {
         expect(a.out.bands[0]).toEqual(b.out.bands[0]);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("property: so does ortho over a DEM through a model far from quadratic in height (full mapping)", () => {
+    // a strong H³ term: the per-tile check rejects the height interpolation, the kernel approximates the full mapping
+    const cubic = { ...rpc, sampNumCoeff: rpc.sampNumCoeff.map((v, i) => (i === 19 ? 0.02 : v)) };
+    const cubicGrid = { ...imageGrid, rpc: cubic };
+    const window = { x: 100, y: 100, width: 64, height: 64 };
+    const demInput = { block: dem, window: full(demGrid), grid: demGrid };
+    const out = {
+      ...imageGrid,
+      geoTransform: [373370, 3, 0, 4829349, 0, -3],
+      crs: { epsg: 32631, wkt: null },
+    } as Grid;
+    const buffers = (i: number) =>
+      [0, 1, 2, 3].map(() => ({ xs: new Float64Array(4096), ys: new Float64Array(4096) }))[i]!;
+    expect(heightBlendedPositions(cubic, demInput, out, window, 0.125, buffers)).toBeNull();
+    expect(heightBlendedPositions(rpc, demInput, out, window, 0.125, buffers)).not.toBeNull();
+    fc.assert(
+      fc.property(tileArb(480, 480), method, (tile, resampling) => {
+        const params = { crs: "EPSG:32631", resolution: 3, bounds: BOUNDS, resampling };
+        const sources = { image: { grid: cubicGrid, block: image }, dem: { grid: demGrid, block: dem } };
+        expect(run(ortho, params, sources, tile, true).out.bands[0]).toEqual(
+          run(ortho, params, sources, tile, false).out.bands[0],
+        );
+      }),
+      { numRuns: 25 },
     );
   });
 
