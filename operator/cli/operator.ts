@@ -9,7 +9,7 @@ import { createMetrics, serveMetrics } from "../kube/metrics.ts";
 import { UsageError } from "./failure.ts";
 
 const USAGE =
-  "usage: imagechain operator [--kubeconfig FILE] [--namespace NS] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]\n" +
+  "usage: imagechain operator [--kubeconfig FILE] [--namespace NS | --all-namespaces (default)] [--image IMAGE] [--scratch-uri s3://bucket/prefix/]\n" +
   "       [--worker-command 'node worker/main.ts'] [--worker-service-account SA] [--default-storage-class SC]\n" +
   "       [--lease-namespace NS] [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s]\n" +
   "       [--node-lost-after 5m] [--resync 5m (0: never)] [--log-level info]\n" +
@@ -49,6 +49,7 @@ export async function operatorCommand(
     options: {
       kubeconfig: { type: "string" },
       namespace: { type: "string" },
+      "all-namespaces": { type: "boolean", default: false },
       image: { type: "string" },
       "scratch-uri": { type: "string" },
       "lease-namespace": { type: "string" },
@@ -65,6 +66,8 @@ export async function operatorCommand(
     },
   });
   if (positionals.length) throw new UsageError(`operator takes no arguments\n${USAGE}`);
+  if (values.namespace !== undefined && values["all-namespaces"])
+    throw new UsageError(`--namespace and --all-namespaces exclude each other\n${USAGE}`);
   const scratchUri = values["scratch-uri"];
   if (scratchUri !== undefined && !scratchUri.startsWith("s3://"))
     throw new UsageError(`--scratch-uri must be an s3:// prefix\n${USAGE}`);

@@ -204,6 +204,54 @@ describe("imagechain operator on the emulator", () => {
     expect((await chainPods(uid)).sort()).toEqual([`pod/${prefix}-l0-b1-a1`, `pod/${prefix}-l1-b0-a1`]);
   }, 90_000);
 
+  it("takes suspend and a parallelism change live: no new pod while suspended, one lane's pods at a time after", async () => {
+    const doc = chainDoc("live", "s3://out/live.tif");
+    await kubectl(["apply", "-f", "-"], stringify(doc));
+    const uid = (await until("the chain exists", () => getChain("live").catch(() => undefined))).metadata.uid;
+    const mine = () => created.filter((p) => p.metadata!.labels!["imagechain.io/chain-uid"] === uid);
+    await until("its first pods exist", () => mine().length > 0, 20_000);
+    await kubectl(["patch", "imagechain", "live", "--type=merge", "-p", '{"spec":{"suspend":true}}']);
+    await until(
+      "the chain is Suspended",
+      async () => (await getChain("live")).status?.phase === "Suspended",
+      30_000,
+    );
+    const whileSuspended = mine().length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(mine().length, "no pod is created while suspended").toBe(whileSuspended);
+    expect((await getChain("live")).status!.phase).toBe("Suspended");
+
+    // Resumed with one pod at a time: from now on, never two of the chain's pods running at once.
+    const resumedAt = mine().length;
+    await kubectl([
+      "patch",
+      "imagechain",
+      "live",
+      "--type=merge",
+      "-p",
+      '{"spec":{"suspend":false,"execution":{"parallelism":1}}}',
+    ]);
+    let most = 0;
+    const done = await until(
+      "the chain finishes",
+      async () => {
+        const phases = await kubectl([
+          ...["get", "pods", "-l", `imagechain.io/chain-uid=${uid}`],
+          ...["-o", "jsonpath={.items[*].status.phase}"],
+        ]);
+        const live = phases.split(" ").filter((p) => p === "Pending" || p === "Running").length;
+        most = Math.max(most, live);
+        const c = await getChain("live");
+        return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
+      },
+      60_000,
+    );
+    expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
+    expect((await objectBytes("out", "live.tif")).equals(expected)).toBe(true);
+    expect(mine().length).toBeGreaterThan(resumedAt);
+    expect(most, "pods of the chain pending or running at once after parallelism 1").toBeLessThanOrEqual(1);
+  }, 90_000);
+
   it("resumes after the operator stops mid-run, from the status and the pods it finds", async () => {
     const doc = chainDoc("restart", "s3://out/restart.tif");
     await kubectl(["apply", "-f", "-"], stringify(doc));
