@@ -153,10 +153,21 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     return { ok: true as const, plan: planned.value };
   };
 
+  /** A chain left the store: what was cached for chains and pods that no longer exist goes too. */
+  const forgetGone = () => {
+    const uids = new Set(o.chains.list().flatMap((c) => c.metadata?.uid ?? []));
+    const pods = new Set(o.pods.list().flatMap((p) => p.metadata?.name ?? []));
+    for (const k of plans.keys()) if (!uids.has(k.split("/")[0]!)) plans.delete(k);
+    for (const uid of configs) if (!uids.has(uid)) configs.delete(uid);
+    for (const uri of scratches.keys()) if (![...uids].some((u) => uri.includes(u))) scratches.delete(uri);
+    for (const pod of messages.keys()) if (!pods.has(pod)) messages.delete(pod);
+  };
+
   return async (key) => {
     const chain = o.chains.get(key);
     if (!chain?.metadata?.uid || !chain.metadata.name || !chain.metadata.namespace) {
       expectations.forget(key);
+      forgetGone();
       return {};
     }
     const namespace = chain.metadata.namespace;
