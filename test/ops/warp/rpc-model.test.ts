@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { pointTransform, projDefinition } from "../../../worker/ops/warp/crs.ts";
-import { groundToImage, imageToGround } from "../../../worker/ops/warp/rpc-model.ts";
+import { groundToImage, imageToGround, imageToTerrain } from "../../../worker/ops/warp/rpc-model.ts";
 import { syntheticRpc } from "./rpc-fixtures.ts";
 
 describe("RPC model", () => {
@@ -69,6 +69,38 @@ describe("RPC model", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("image → terrain", () => {
+  const rpc = syntheticRpc(300);
+  // hills of ±150 m around 300 m, varying over a few hundred metres
+  const terrain = (lon: number, lat: number) => 300 + 150 * Math.sin(lon * 900) * Math.cos(lat * 700);
+
+  it("property: the ground point found lies on the terrain and projects back to the pixel", () => {
+    const i2t = imageToTerrain(rpc, terrain);
+    const g2i = groundToImage(rpc);
+    const out = new Float64Array(3);
+    const back = new Float64Array(2);
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 300, noNaN: true }),
+        fc.double({ min: 0, max: 300, noNaN: true }),
+        (col, row) => {
+          i2t(col, row, out);
+          expect(Math.abs(out[2]! - terrain(out[0]!, out[1]!))).toBeLessThan(0.02);
+          g2i(out[0]!, out[1]!, out[2]!, back);
+          expect(Math.abs(back[0]! - col) + Math.abs(back[1]! - row)).toBeLessThan(1e-6);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("is NaN where the terrain is unknown", () => {
+    const out = new Float64Array(3);
+    imageToTerrain(rpc, () => NaN)(10, 10, out);
+    expect([...out].every(Number.isNaN)).toBe(true);
   });
 });
 

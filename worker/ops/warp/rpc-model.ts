@@ -95,3 +95,34 @@ export function imageToGround(
     out[1] = ok ? lat : NaN;
   };
 }
+
+/**
+ * Image → ground over a terrain: alternate image → ground at a height and the terrain's height there,
+ * from the model's mean height, until the height moves by less than 1 cm (GDAL iterates the same way).
+ * Writes lon, lat, height to out; NaN when the terrain is unknown there or it does not converge.
+ */
+export function imageToTerrain(
+  rpc: Rpc,
+  heightAt: (lon: number, lat: number) => number,
+): (col: number, row: number, out: Float64Array) => void {
+  const i2g = imageToGround(rpc);
+  const p = new Float64Array(2);
+  return (col, row, out) => {
+    let h = rpc.heightOff;
+    out.fill(NaN);
+    for (let iter = 0; iter < 30; iter++) {
+      i2g(col, row, h, p);
+      const next = heightAt(p[0]!, p[1]!);
+      if (Number.isNaN(next)) return;
+      const done = Math.abs(next - h) < 0.01;
+      h = next;
+      if (done) {
+        i2g(col, row, h, p);
+        out[0] = p[0]!;
+        out[1] = p[1]!;
+        out[2] = h;
+        return;
+      }
+    }
+  };
+}
