@@ -19,7 +19,13 @@ const reprojectSchema = z.strictObject({
   nodata: z.number().optional(),
   maxError: z.number().positive().default(0.125),
 });
-const orthoSchema = reprojectSchema.extend({ height: z.number().optional() });
+const orthoSchema = reprojectSchema.extend({
+  height: z.number().optional(),
+  heightRange: z
+    .tuple([z.number(), z.number()])
+    .refine(([lo, hi]) => lo <= hi, "heightRange is [lowest, highest] with lowest ≤ highest")
+    .optional(),
+});
 export type OrthoParams = z.infer<typeof orthoSchema>;
 export type ReprojectParams = z.infer<typeof reprojectSchema>;
 /** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
@@ -165,14 +171,15 @@ export function resampledFootprint(
 
 /**
  * The image region an output tile needs through an RPC model: the tile's edges mapped at the lowest and
- * the highest height the model is fitted for (heightOff ± heightScale), widened to the constant
- * `height` (the footprint does not know whether a DEM is given); any height in between moves a point
- * between the two images. One box around both, plus the resampling margin and one pixel for the approximate
- * transform. A DEM reaching beyond the model's range is a gap: those pixels may fall outside the region.
+ * the highest ground height (`heightRange`, by default the range the model is fitted for, heightOff ±
+ * heightScale, widened to the constant `height`: the footprint does not know whether a DEM is given);
+ * any height in between moves a point between the two images. One box around both, plus the resampling
+ * margin and one pixel for the approximate transform. Terrain beyond the range may read outside the
+ * region (those pixels become nodata): `heightRange` is there for DEMs that exceed the model's range.
  */
 function rpcFootprint(p: OrthoParams, rpc: Rpc, input: Grid, output: Grid): Footprint {
   const h = p.height ?? 0;
-  const heights = [
+  const heights = p.heightRange ?? [
     Math.min(rpc.heightOff - rpc.heightScale, h),
     Math.max(rpc.heightOff + rpc.heightScale, h),
   ];

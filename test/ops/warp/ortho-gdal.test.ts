@@ -41,12 +41,20 @@ async function orthoWhole(
   return { grid, block: ortho.kernel!(p, inputs, { window, grid }) };
 }
 
-async function gdalOrtho(scene: RpcScene, dem: string | null, method: string, et: number, out: string) {
+async function gdalOrtho(
+  scene: RpcScene,
+  dem: string | null,
+  height: number,
+  method: string,
+  et: number,
+  out: string,
+) {
   await run("gdalwarp", [
     "-q",
     "-overwrite",
     "-rpc",
     ...(dem ? ["-to", `RPC_DEM=${dem}`] : []),
+    ...["-to", `RPC_HEIGHT=${height}`],
     "-r",
     method,
     "-et",
@@ -100,8 +108,9 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho vs gdalwarp -rpc", () => {
       maxError: 0.001,
     },
     {
-      name: "constant height 0, bilinear, exact transforms",
+      name: "constant height 120 (RPC_HEIGHT), bilinear, exact transforms",
       dem: null,
+      height: 120,
       method: "bilinear",
       et: 0,
       maxError: 0.001,
@@ -110,6 +119,14 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho vs gdalwarp -rpc", () => {
       // gdalwarp's default with RPC_DEM is exact (-et 0); ours approximates within its default 0.125 px
       name: "DEM in WGS 84, bilinear, default maxError 0.125 vs gdalwarp's default",
       dem: "4326",
+      method: "bilinear",
+      et: 0,
+      maxError: 0.125,
+    },
+    {
+      name: "DEM in WGS 84 + 40 m (RPC_HEIGHT), bilinear, default maxError",
+      dem: "4326",
+      height: 40,
       method: "bilinear",
       et: 0,
       maxError: 0.125,
@@ -125,10 +142,11 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho vs gdalwarp -rpc", () => {
         bounds: [...TE],
         resampling: c.method,
         maxError: c.maxError,
+        ...("height" in c ? { height: c.height } : {}),
       };
       const ours = await orthoWhole(scene, params, dem);
       const out = join(dir, `gdal-${c.name.replace(/\W+/g, "_")}.tif`);
-      const expected = await gdalOrtho(scene, dem, c.method, c.et, out);
+      const expected = await gdalOrtho(scene, dem, "height" in c ? c.height : 0, c.method, c.et, out);
       const info = await gdalinfoJson(out);
       expect([ours.grid.width, ours.grid.height]).toEqual(info.size);
       expect([...ours.grid.geoTransform!]).toEqual(info.geoTransform);

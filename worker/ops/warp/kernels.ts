@@ -10,7 +10,7 @@ import { warpTile } from "./warp-tile.ts";
 export interface WarpParams {
   readonly resampling: Resampling;
   readonly maxError: number;
-  /** Ortho only: the ground height (metres above the ellipsoid) where no DEM is given. */
+  /** Ortho only: the ground height (metres above the ellipsoid) without a DEM, added to the DEM's with one. */
   readonly height?: number | undefined;
 }
 
@@ -43,11 +43,12 @@ export function orthoKernel(
     const m = orthoMapping(rpc, grid, constantHeight(p.height ?? 0));
     return sample(p, image, output, "error" in m ? m.error : m.map);
   }
-  const blended = heightBlendedPositions(rpc, dem, grid, window, p.maxError, buffers);
+  const offset = p.height ?? 0;
+  const blended = heightBlendedPositions(rpc, dem, offset, grid, window, p.maxError, buffers);
   if (blended) return sample(p, image, output, blended);
   const h = demHeight(dem.block, dem.window.x, dem.window.y, dem.grid);
   if ("error" in h) throw new Error(`ortho: inputs.dem: ${h.error}`);
-  const m = orthoMapping(rpc, grid, h);
+  const m = orthoMapping(rpc, grid, (lon, lat) => h(lon, lat) + offset);
   return sample(p, image, output, "error" in m ? m.error : m.map);
 }
 
