@@ -14,7 +14,7 @@ export interface Positions {
 }
 
 /** Edge of the coarse cells the exact mapping is first evaluated on, in output pixels. */
-export const START_CELL = 32;
+const START_CELL = 32;
 
 /**
  * The source position of every pixel centre of `window`, interpolated bilinearly between exact
