@@ -1,13 +1,23 @@
 import { z } from "zod";
 import type { Rpc } from "../io/tiff/rpc.ts";
 import { bounds, epsg, epsgCode, resampling } from "./geo-params.ts";
+import type { Resampling } from "./warp/resample.ts";
 import { mappedRegion, mappedRegionOf, type Footprint, type PixelMapping } from "./footprint.ts";
-import { affineMapping, crsLabel, extentOf, gridFromBounds, type Bounds, type Grid } from "./grid.ts";
+import {
+  affineMapping,
+  clipWindow,
+  crsLabel,
+  extentOf,
+  gridFromBounds,
+  type Bounds,
+  type Grid,
+} from "./grid.ts";
 import { defineOp, resamplingMargin, type OpDefinition, type OpIssue } from "./op.ts";
 import type { ExactMapping } from "./warp/approx.ts";
 import { LONLAT, pointTransform, projDefinition } from "./warp/crs.ts";
 import { constantHeight } from "./warp/dem.ts";
-import { orthoKernel, reprojectKernel } from "./warp/kernels.ts";
+import { scaledMargin } from "./warp/downsample.ts";
+import { orthoKernel, reprojectKernel, warpScale } from "./warp/kernels.ts";
 import { orthoMapping, reprojectMapping } from "./warp/mappings.ts";
 import { imageToGround } from "./warp/rpc-model.ts";
 
@@ -194,6 +204,30 @@ function rpcFootprint(p: OrthoParams, rpc: Rpc, input: Grid, output: Grid): Foot
 }
 
 /**
+ * A footprint grown to the reach of a kernel stretched for downsampling (see warpScale): the same
+ * scale as the kernel's, from the same mapping at the tile's centre.
+ */
+function withScaledMargin(fp: Footprint, method: Resampling, input: Grid, output: Grid): Footprint {
+  if (fp.kind !== "mapped" || method === "nearest") return fp;
+  return {
+    kind: "mapped",
+    region: (tile) => {
+      const r = fp.region(tile);
+      const scale = warpScale(method, input, output, tile);
+      if (r === null || scale === null) return r;
+      const extra = scaledMargin(method, scale) - resamplingMargin(method);
+      const grown = {
+        x: r.x - extra,
+        y: r.y - extra,
+        width: r.width + 2 * extra,
+        height: r.height + 2 * extra,
+      };
+      return clipWindow(grown, input.width, input.height);
+    },
+  };
+}
+
+/**
  * The DEM region under an output tile (bilinear heights: one pixel of margin, one more for the nearest
  * fallback at its edges). Never empty: a tile beyond the DEM still gets a pixel of it, so the kernel
  * can tell "no height here" (nodata) from "no DEM given" (constant height).
@@ -212,8 +246,10 @@ export const ortho: OpDefinition<OrthoParams> = defineOp<OrthoParams>({
   outputGrid: (p, inputs) => outputGrid(p, inputs, true),
   footprint: (p, input, inputGrid, output) => {
     if (input === "dem") return demFootprint(inputGrid, output);
-    if (inputGrid.rpc) return rpcFootprint(p, inputGrid.rpc, inputGrid, output);
-    return resampledFootprint(output, inputGrid, p.resampling);
+    const fp = inputGrid.rpc
+      ? rpcFootprint(p, inputGrid.rpc, inputGrid, output)
+      : resampledFootprint(output, inputGrid, p.resampling);
+    return withScaledMargin(fp, p.resampling, inputGrid, output);
   },
   kernel: orthoKernel,
 });
@@ -223,6 +259,7 @@ export const reproject: OpDefinition<ReprojectParams> = defineOp<ReprojectParams
   params: reprojectSchema,
   inputs: { kind: "named", required: ["image"], optional: [] },
   outputGrid: (p, inputs) => outputGrid(p, inputs, false),
-  footprint: (p, _input, inputGrid, output) => resampledFootprint(output, inputGrid, p.resampling),
+  footprint: (p, _input, inputGrid, output) =>
+    withScaledMargin(resampledFootprint(output, inputGrid, p.resampling), p.resampling, inputGrid, output),
   kernel: reprojectKernel,
 });

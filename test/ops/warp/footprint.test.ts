@@ -169,6 +169,50 @@ describe("ortho / reproject footprints", () => {
     );
   });
 
+  it("property: downsampling (stretched kernels) reads only inside the grown regions", () => {
+    const fraction = fc.double({ min: 0, max: 0.999, noNaN: true });
+    /** A tile placed by fractions of the grid, so that every run lands inside it. */
+    const place = (g: Grid, [fx, fy, fw, fh]: number[]) => {
+      const x = Math.floor(fx! * g.width);
+      const y = Math.floor(fy! * g.height);
+      return {
+        x,
+        y,
+        width: 1 + Math.floor(fw! * (g.width - x)),
+        height: 1 + Math.floor(fh! * (g.height - y)),
+      };
+    };
+    fc.assert(
+      fc.property(
+        fc.tuple(fraction, fraction, fraction, fraction),
+        fc.constantFrom("bilinear", "cubic"),
+        fc.constantFrom(12, 25),
+        (fractions, resampling, resolution) => {
+          const params = { crs: "EPSG:32631", resolution, bounds: BOUNDS, resampling };
+          const sources = { image: { grid: imageGrid, block: image }, dem: { grid: demGrid, block: dem } };
+          const grid = ortho.outputGrid(ortho.params.parse(params), new Map([["image", imageGrid]])) as Grid;
+          const tile = place(grid, fractions);
+          expect(run(ortho, params, sources, tile, true).out.bands[0]).toEqual(
+            run(ortho, params, sources, tile, false).out.bands[0],
+          );
+          const r = {
+            crs: "EPSG:3857",
+            resolution: resolution * 1.4,
+            bounds: [157000, 5402000, 159400, 5404400],
+            resampling,
+          };
+          const utm = { image: { grid: utmGrid, block: image } };
+          const rg = reproject.outputGrid(reproject.params.parse(r), new Map([["image", utmGrid]])) as Grid;
+          const rt = place(rg, fractions);
+          expect(run(reproject, r, utm, rt, true).out.bands[0]).toEqual(
+            run(reproject, r, utm, rt, false).out.bands[0],
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it("property: ortho at a constant height reads only inside its declared region", () => {
     fc.assert(
       fc.property(tileArb(480, 480), method, fc.constantFrom(0, 250, 900), (tile, resampling, height) => {

@@ -1,10 +1,12 @@
-import { typedArrayFor, type Block } from "../../io/raster.ts";
+import { typedArrayFor, type Block, type Window } from "../../io/raster.ts";
+import type { Grid } from "../grid.ts";
 import type { KernelInput, KernelOutput } from "../kernel.ts";
 import type { ExactMapping, Positions } from "./approx.ts";
 import { constantHeight, demHeight } from "./dem.ts";
 import { heightBlendedPositions } from "./height-blend.ts";
 import { orthoMapping, reprojectMapping } from "./mappings.ts";
-import { resamplePoints, type Resampling, type SampleTarget } from "./resample.ts";
+import type { Resampling, SampleTarget } from "./resample.ts";
+import { resampleAt, tileScale, type Scale } from "./downsample.ts";
 import { warpTile } from "./warp-tile.ts";
 
 export interface WarpParams {
@@ -64,6 +66,23 @@ export function reprojectKernel(
 }
 
 /**
+ * The mapping whose local scale decides the kernel's stretch (see tileScale): the RPC model at its mean
+ * height, or the georeferences. The footprints use the same, so both agree on the kernel's reach.
+ */
+export function scaleMapping(input: Grid, output: Grid): ExactMapping | null {
+  const m = input.rpc
+    ? orthoMapping(input.rpc, output, constantHeight(input.rpc.heightOff))
+    : reprojectMapping(output, input);
+  return "error" in m ? null : m.map;
+}
+
+/** The downsampling scale of an output tile, or null for the plain kernels. */
+export function warpScale(method: Resampling, input: Grid, output: Grid, tile: Window): Scale | null {
+  const map = method === "nearest" ? null : scaleMapping(input, output);
+  return map && tileScale(map, tile.x + tile.width / 2, tile.y + tile.height / 2);
+}
+
+/**
  * The output tile: `image` sampled at `positions` (or at an exact mapping's, approximated within
  * maxError); nodata throughout without an image. A string is a mapping that could not be built.
  */
@@ -85,10 +104,11 @@ function sample(
     return result;
   }
   const src = { block: image.block, x: image.window.x, y: image.window.y, nodata: image.grid.nodata };
+  const scale = warpScale(p.resampling, image.grid, grid, window);
   if (typeof positions === "function") {
-    warpTile(p.resampling, src, positions, window, p.maxError, target, scratch(n)(0));
+    warpTile(p.resampling, src, positions, window, p.maxError, target, scratch(n)(0), scale);
   } else {
-    resamplePoints(p.resampling, src, positions.xs, positions.ys, target, 0, n);
+    resampleAt(p.resampling, scale, src, positions.xs, positions.ys, target, 0, n);
   }
   return result;
 }

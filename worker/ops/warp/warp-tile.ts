@@ -1,11 +1,13 @@
 import type { Window } from "../../io/raster.ts";
 import { approxPositions, type ExactMapping, type Positions } from "./approx.ts";
-import { resamplePoints, type Resampling, type SampleSource, type SampleTarget } from "./resample.ts";
+import { resampleAt, type Scale } from "./downsample.ts";
+import type { Resampling, SampleSource, SampleTarget } from "./resample.ts";
 
 /**
  * Resample `src` onto the output `window`: every pixel centre goes through `exact` (approximated within
  * `maxError` source pixels) and is sampled with `method` into `target` (row-major over the window).
- * Without a source (the tile maps outside it), the target is nodata throughout.
+ * Without a source (the tile maps outside it), the target is nodata throughout. With a `scale` below
+ * ~0.95 (see tileScale), bilinear and cubic are stretched to antialias, as gdalwarp does.
  */
 export function warpTile(
   method: Resampling,
@@ -15,6 +17,7 @@ export function warpTile(
   maxError: number,
   target: SampleTarget,
   scratch?: Positions,
+  scale: Scale | null = null,
 ): void {
   const n = window.width * window.height;
   if (src === null) {
@@ -22,5 +25,5 @@ export function warpTile(
     return;
   }
   const { xs, ys } = approxPositions(exact, window, maxError, scratch);
-  resamplePoints(method, src, xs, ys, target, 0, n);
+  resampleAt(method, scale, src, xs, ys, target, 0, n);
 }
