@@ -17,8 +17,9 @@ const PLAIN_DOWN_TO = 0.95;
 
 /**
  * The scale of a tile from the exact mapping at its centre: how many source pixels one output pixel
- * spans along each source axis (|du/dx| + |du/dy|, like the width of gdalwarp's source window over its
- * destination window). Null when the plain kernels apply (or the centre is unmapped).
+ * spans along each source axis (hypot(du/dx, du/dy): a rotation alone does not stretch the kernels,
+ * whereas gdalwarp's per-chunk window ratio also counts rotation and parallax). Null when the plain
+ * kernels apply (or the centre is unmapped).
  */
 export function tileScale(map: ExactMapping, cx: number, cy: number): Scale | null {
   const p = new Float64Array(2);
@@ -28,8 +29,8 @@ export function tileScale(map: ExactMapping, cx: number, cy: number): Scale | nu
   const [ux, vx] = [p[0]! - u0, p[1]! - v0];
   map(cx, cy + 1, p);
   const [uy, vy] = [p[0]! - u0, p[1]! - v0];
-  const sx = 1 / (Math.abs(ux) + Math.abs(uy));
-  const sy = 1 / (Math.abs(vx) + Math.abs(vy));
+  const sx = 1 / Math.hypot(ux, uy);
+  const sy = 1 / Math.hypot(vx, vy);
   if (!Number.isFinite(sx) || !Number.isFinite(sy)) return null;
   if (sx >= PLAIN_DOWN_TO && sy >= PLAIN_DOWN_TO) return null;
   return { x: Math.min(1, sx), y: Math.min(1, sy) };
