@@ -355,6 +355,7 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     }
     // Nothing reads shared scratch once the outputs are written; a later repeat finds it empty.
     if (complete) await removeSharedScratch(shared, s3Of(spec));
+    const outputs = complete ? await outputSizes(spec, s3Of(spec)) : null;
     const next = chainStatus({
       generation,
       plan: p,
@@ -363,9 +364,14 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
       suspend: spec.suspend,
       now: at,
       previous: status,
-      ...(complete ? { outputs: await outputSizes(spec, s3Of(spec)) } : {}),
+      ...(outputs ? { outputs: outputs.sizes } : {}),
     });
     await writeStatus(key, meta, chain, next as unknown as Record<string, unknown>);
+    if (outputs?.missing.length && status?.phase !== "Succeeded") {
+      const message = `assembled but not found in S3: ${outputs.missing.join(", ")}`;
+      o.log?.warn({ chain: key, missing: outputs.missing }, "outputs missing");
+      await warn(o.kc, meta, "OutputMissing", message, at);
+    }
     o.metrics?.observeChain(key, state.tasks, JSON.stringify(next).length);
     // The losses are recorded (volume generations up): the lost volumes' pods and claims may go.
     for (const { lane, node } of nodes.lost) {
