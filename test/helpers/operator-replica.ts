@@ -23,7 +23,7 @@ export interface Replica {
  * An operator process watching "default" with a 2 s Lease (a killed leader is replaced quickly); its
  * stderr is pino JSON, one line per record.
  */
-export function startReplica(kubeconfig: string, host: string): Replica {
+export function startReplica(kubeconfig: string, host: string, args: readonly string[] = []): Replica {
   const child = spawn(
     process.execPath,
     [
@@ -31,6 +31,7 @@ export function startReplica(kubeconfig: string, host: string): Replica {
       ...["--kubeconfig", kubeconfig, "--namespace", "default", "--image", "imagechain/worker:dev"],
       ...["--lease-duration", "2s", "--renew-deadline", "1500ms", "--retry-period", "250ms"],
       ...["--metrics-port", "0"],
+      ...args,
     ],
     { env: { ...process.env, ...S3_ENV, HOSTNAME: host, POD_NAMESPACE: "default" } },
   );
