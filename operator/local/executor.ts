@@ -17,7 +17,6 @@ import { outputCogs } from "../../worker/run/output-cog.ts";
 import { keysOf } from "../../worker/run/products.ts";
 import { dirScratch } from "../../worker/run/scratch.ts";
 import { openSources, s3OptionsOf } from "../../worker/run/sources.ts";
-import { stepsWithoutKernel } from "../../worker/run/worker.ts";
 import { startPool, type PoolEvents, type WorkerPool } from "./worker-pool.ts";
 
 export interface RunOptions {
@@ -58,14 +57,6 @@ export class RunError extends Error {
 
 export async function runChain(spec: ImageChainSpec, opts: RunOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => undefined);
-  const missing = stepsWithoutKernel(spec)[0];
-  if (missing) {
-    await opts.pool?.close();
-    throw new RunError(
-      `spec.steps[${missing.index}].op: '${missing.op}' has no pixel kernel in this version of imagechain yet`,
-      true,
-    );
-  }
   // Workers load their code while this process reads the headers and plans; `execute` sets the handlers.
   const handlers: Omit<PoolEvents, "spawned"> = { task: ignore, done: ignore, failed: ignore };
   const pool = opts.pool ?? startPool(opts.workers);

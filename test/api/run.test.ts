@@ -8,9 +8,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ndviMinio } from "../../examples/ndvi-minio.ts";
 import { ndvi } from "../../examples/ndvi.ts";
-import { pansharpen } from "../../examples/pansharpen.ts";
 import type { Flow, RunEvent } from "../../operator/api/index.ts";
-import { RunError } from "../../operator/local/executor.ts";
 import { imagechain } from "../helpers/cli.ts";
 import { writeFixtureCog } from "../helpers/raster-fixtures.ts";
 import { makeScene, writeChain, type Scene } from "../run/fixtures.ts";
@@ -74,7 +72,7 @@ describe("run() writes what imagechain run writes", () => {
   });
 });
 
-describe("plan() and run() without headers given", () => {
+describe("plan() without headers given", () => {
   it("plan() reads the source header and explain() prints the stage graph", async () => {
     const chain = ndvi(scene.uri, uri("unused.tif")).with(small);
     const p = await chain.plan();
@@ -85,16 +83,5 @@ describe("plan() and run() without headers given", () => {
       "[1] smooth      tiles     6 tasks (3x2 tiles)  smooth  ← ndvi",
     ]);
     expect(await chain.explain({ format: "dot" })).toMatch(/^digraph "s2-ndvi" \{/);
-  });
-
-  it("an op without a pixel kernel is refused before any work, as by imagechain run", async () => {
-    const error = await pansharpen()
-      .run({ workers: 1 })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RunError);
-    expect(error).toMatchObject({
-      permanent: true,
-      message: expect.stringContaining("'pansharpen' has no pixel kernel"),
-    });
   });
 });

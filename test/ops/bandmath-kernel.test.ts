@@ -54,7 +54,7 @@ function run(
   const p = bandmath.params.parse(raw);
   const g = bandmath.outputGrid(p, new Map(Object.entries(inputs).map(([a, i]) => [a, i.grid])));
   if ("code" in g) throw new Error(g.message);
-  return { grid: g, block: bandmath.kernel!(p, new Map(Object.entries(inputs)), { window, grid: g }) };
+  return { grid: g, block: bandmath.kernel(p, new Map(Object.entries(inputs)), { window, grid: g }) };
 }
 
 const at = (w: number, h: number, x = 0, y = 0): Window => ({ x, y, width: w, height: h });
@@ -303,7 +303,7 @@ describe("bandmath kernel", () => {
     const b = block("uint8", 2, 1, [[1, 2]]);
     const p = bandmath.params.parse({ expression: "a.b1 + a.b3" });
     const call = () =>
-      bandmath.kernel!(p, new Map([["a", input(b, at(2, 1))]]), { window: at(2, 1), grid: grid() });
+      bandmath.kernel(p, new Map([["a", input(b, at(2, 1))]]), { window: at(2, 1), grid: grid() });
     expect(call).toThrow(/a\.b3 does not exist: 'a' has 1 band$/);
   });
 

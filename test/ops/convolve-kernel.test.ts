@@ -431,7 +431,7 @@ describe("convolve kernel: the runner's contract", () => {
     const window = { x: 0, y: 0, width: 20, height: 20 }; // radius 5 needs columns up to 24
     const block = { width: 20, height: 20, dataType: "float32" as const, bands: [new Float32Array(400)] };
     const call = () =>
-      convolve.kernel!(params, new Map([["im", { block, window, grid: img.grid }]]), {
+      convolve.kernel(params, new Map([["im", { block, window, grid: img.grid }]]), {
         window: { x: 0, y: 0, width: 20, height: 20 },
         grid: outputGridOf(params, img),
       });

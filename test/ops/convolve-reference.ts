@@ -69,7 +69,7 @@ export function runTile(params: ConvolveParams, img: Image, tile: Window): Block
   const region = footprintRegion(fp, tile, img.grid.width, img.grid.height)!;
   const block = cropBlock(img.block, region.x, region.y, region.width, region.height);
   const inputs = new Map([["im", { block, window: region, grid: img.grid }]]);
-  return convolve.kernel!(params, inputs, { window: tile, grid: outputGridOf(params, img) });
+  return convolve.kernel(params, inputs, { window: tile, grid: outputGridOf(params, img) });
 }
 
 /** The whole output assembled from tiles of `tw` x `th` (the last ones cut by the image edge). */

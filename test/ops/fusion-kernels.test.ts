@@ -41,7 +41,7 @@ describe("mosaic kernel", () => {
       const grid = mosaic.outputGrid(p, grids) as Grid;
       expect([grid.width, grid.height, grid.nodata]).toEqual([6, 1, 0]);
       const window = { x: 0, y: 0, width: 6, height: 1 };
-      const out = mosaic.kernel!(
+      const out = mosaic.kernel(
         p,
         new Map([
           ["a", a],
@@ -75,7 +75,7 @@ describe("pansharpen kernel", () => {
       ]),
     ) as Grid;
     const window = { x: 0, y: 0, width: 2, height: 2 };
-    const out = pansharpen.kernel!(
+    const out = pansharpen.kernel(
       p,
       new Map([
         ["pan", pan],

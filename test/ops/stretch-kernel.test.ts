@@ -188,7 +188,7 @@ describe("stretch kernel", () => {
     const reduced = new Uint8Array(Float64Array.of(lo, hi).buffer);
     const window = { x: 0, y: 0, width: n, height: 1 };
     const block: Block = { width: n, height: 1, dataType: inType, bands: [src] };
-    const out = stretch.kernel!(sp, new Map([["im", { block, window, grid: inGrid, reduced }]]), {
+    const out = stretch.kernel(sp, new Map([["im", { block, window, grid: inGrid, reduced }]]), {
       window,
       grid: outGrid,
     });

@@ -27,8 +27,8 @@ export interface OpDefinition<P> {
   readonly checkParams?: (params: P, aliases: readonly string[]) => OpIssue[];
   readonly outputGrid: (params: P, inputs: ReadonlyMap<string, Grid>) => Grid | OpIssue;
   readonly footprint: (params: P, input: string, inputGrid: Grid, output: Grid) => Footprint;
-  /** The pixels of one output tile; ops whose kernels are not written yet have none and cannot run. */
-  readonly kernel?: Kernel<P>;
+  /** The pixels of one output tile. */
+  readonly kernel: Kernel<P>;
 }
 
 export function defineOp<P>(def: OpDefinition<P>): OpDefinition<P> {

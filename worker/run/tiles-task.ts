@@ -68,7 +68,7 @@ export async function runTilesTask(
         const reduced = reduction ? await readReduced(ctx, pos.stage, lane) : undefined;
         inputs.set(alias, { block, window: region, grid: inputGrid, ...(reduced && { reduced }) });
       }
-      const out = op.kernel!(step.params, inputs, { window, grid, allocate: ctx.pool.allocate });
+      const out = op.kernel(step.params, inputs, { window, grid, allocate: ctx.pool.allocate });
       computed.set(name, out);
       used.push(...out.bands);
     }

@@ -6,7 +6,6 @@
 import { plan } from "../../operator/plan/plan.ts";
 import { formatIssues } from "../../operator/spec/issues.ts";
 import type { ImageChainSpec } from "../../operator/spec/schema.ts";
-import { opOf } from "../ops/registry.ts";
 import { ArrayPool } from "./array-pool.ts";
 import type { TaskResult, WorkerContext } from "./context.ts";
 import { outputCogs } from "./output-cog.ts";
@@ -24,11 +23,6 @@ export interface Worker {
   close(): Promise<void>;
 }
 
-/** Steps whose op has no pixel kernel yet: a chain with one cannot run (checked before anything starts). */
-export function stepsWithoutKernel(spec: ImageChainSpec): { index: number; op: string }[] {
-  return spec.steps.flatMap((s, index) => (opOf(s.op).kernel ? [] : [{ index, op: s.op }]));
-}
-
 export async function startWorker(spec: ImageChainSpec, lanes: number, scratch: Scratch): Promise<Worker> {
   const s3 = s3OptionsOf(spec);
   const sources = await openSources(spec, s3).catch((e: unknown) => {
@@ -38,9 +32,6 @@ export async function startWorker(spec: ImageChainSpec, lanes: number, scratch: 
     const planned = plan(spec, sources.grids, { lanes });
     if (!planned.ok)
       throw new TaskError(`the chain cannot be planned:\n${formatIssues(planned.issues)}`, true);
-    const missing = stepsWithoutKernel(spec)[0];
-    if (missing)
-      throw new TaskError(`spec.steps[${missing.index}]: op '${missing.op}' has no kernel yet`, true);
     const context: WorkerContext = {
       plan: planned.value,
       steps: new Map(spec.steps.map((s) => [s.name, s])),

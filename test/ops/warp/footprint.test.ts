@@ -91,7 +91,7 @@ function run<P>(
     const block = cropBlock(s.block, region.x, region.y, region.width, region.height);
     inputs.set(alias, { block, window: region, grid: s.grid });
   }
-  return { out: op.kernel!(p, inputs, { window: tile, grid }), regions };
+  return { out: op.kernel(p, inputs, { window: tile, grid }), regions };
 }
 
 const BOUNDS = [373370, 4827909, 374810, 4829349];

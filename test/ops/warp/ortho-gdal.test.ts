@@ -38,7 +38,7 @@ async function orthoWhole(
   const p: OrthoParams = ortho.params.parse(params);
   const grid = ortho.outputGrid(p, new Map([...inputs].map(([k, v]) => [k, v.grid]))) as Grid;
   const window = { x: 0, y: 0, width: grid.width, height: grid.height };
-  return { grid, block: ortho.kernel!(p, inputs, { window, grid }) };
+  return { grid, block: ortho.kernel(p, inputs, { window, grid }) };
 }
 
 async function gdalOrtho(

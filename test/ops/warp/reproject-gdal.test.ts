@@ -74,7 +74,7 @@ describe.skipIf(!hasGdal && !process.env.CI)("reproject vs gdalwarp -t_srs", () 
         const info = await gdalinfoJson(out);
         expect([grid.width, grid.height]).toEqual(info.size);
         info.geoTransform!.forEach((v, i) => expect(grid.geoTransform![i]).toBeCloseTo(v, 9));
-        const ours = reproject.kernel!(p, new Map([["image", image]]), {
+        const ours = reproject.kernel(p, new Map([["image", image]]), {
           window: { x: 0, y: 0, width: grid.width, height: grid.height },
           grid,
         });
