@@ -43,7 +43,7 @@ async function wholeImage(): Promise<Block> {
   await r.close();
   const window = { x: 0, y: 0, width, height };
   const ndviGrid = OPS.bandmath.outputGrid(ndviStep!.params as never, new Map([["im", sceneGrid]])) as Grid;
-  const ndvi = OPS.bandmath.kernel!(
+  const ndvi = OPS.bandmath.kernel(
     ndviStep!.params as never,
     new Map([["im", { block, window, grid: sceneGrid }]]),
     {
@@ -55,7 +55,7 @@ async function wholeImage(): Promise<Block> {
     smoothStep!.params as never,
     new Map([["im", ndviGrid]]),
   ) as Grid;
-  return OPS.convolve.kernel!(
+  return OPS.convolve.kernel(
     smoothStep!.params as never,
     new Map([["im", { block: ndvi, window, grid: ndviGrid }]]),
     { window, grid: smoothGrid },

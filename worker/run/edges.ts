@@ -32,8 +32,7 @@ export function readAcrossLanes(plan: Plan, task: number): boolean {
   for (let e = consumerStart[task]!; e < consumerStart[task + 1]!; e++) {
     const c = consumers[e]!;
     const kind = plan.stages[stageOfTask(plan.dag, c)]!.kind;
-    if (kind === "tiles" && plan.lanes.laneOf[c] !== plan.lanes.laneOf[task])
-      return true;
+    if (kind === "tiles" && plan.lanes.laneOf[c] !== plan.lanes.laneOf[task]) return true;
   }
   return false;
 }
