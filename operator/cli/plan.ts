@@ -6,7 +6,7 @@ import { toDot } from "../plan/dot.ts";
 import type { SourceGrids } from "../plan/grids.ts";
 import { plan, summarize } from "../plan/plan.ts";
 import type { ImageChainSpec } from "../spec/schema.ts";
-import { gridOf, s3OptionsOf } from "../../worker/run/sources.ts";
+import { s3OptionsOf, sourceGrid } from "../../worker/run/sources.ts";
 import { invalidChain, loadChain } from "./chain-file.ts";
 import { UsageError } from "./failure.ts";
 
@@ -81,9 +81,10 @@ async function readSourceGrids(
     Object.entries(spec.sources).map(async ([name, { uri }]): Promise<[string, Grid]> => {
       const given = overrides.get(name);
       if (given) return [name, given];
-      const raster = await openRaster(uri, { s3: s3OptionsOf(spec) });
+      const s3 = s3OptionsOf(spec);
+      const raster = await openRaster(uri, { s3 });
       try {
-        return [name, gridOf(raster.info)];
+        return [name, await sourceGrid(uri, raster, s3)];
       } finally {
         await raster.close();
       }

@@ -38,6 +38,15 @@ export interface OpenSources {
 }
 
 /** Open every source (in parallel); if one fails, the others are closed and its error is thrown. */
+/**
+ * A source's grid as the planner sees it. Sensor-geometry images (no geotransform) may carry their RPC
+ * model in a sidecar file (`_RPC.TXT`, `.RPB`), as GDAL reads it.
+ */
+export async function sourceGrid(uri: string, reader: RasterReader, s3: S3Options): Promise<Grid> {
+  const sidecar = reader.info.rpc || reader.info.geoTransform ? null : await readRpcSidecar(uri, { s3 });
+  return gridOf(reader.info, sidecar);
+}
+
 export async function openSources(spec: ImageChainSpec, s3: S3Options): Promise<OpenSources> {
   const names = Object.keys(spec.sources);
   const settled = await Promise.allSettled(names.map((n) => openRaster(spec.sources[n]!.uri, { s3 })));
@@ -54,13 +63,8 @@ export async function openSources(spec: ImageChainSpec, s3: S3Options): Promise<
     throw failed.reason;
   }
   try {
-    // Sensor-geometry images (no geotransform) may carry their RPC model in a sidecar file, as GDAL reads it.
     const entries = await Promise.all(
-      [...readers].map(async ([n, r]) => {
-        const sidecar =
-          r.info.rpc || r.info.geoTransform ? null : await readRpcSidecar(spec.sources[n]!.uri, { s3 });
-        return [n, gridOf(r.info, sidecar)] as const;
-      }),
+      [...readers].map(async ([n, r]) => [n, await sourceGrid(spec.sources[n]!.uri, r, s3)] as const),
     );
     return { readers, grids: Object.fromEntries(entries), close };
   } catch (e) {

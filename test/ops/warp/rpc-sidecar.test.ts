@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,6 +9,7 @@ import { parseRpb, parseRpcTxt, readRpcSidecar, sidecarUris } from "../../../wor
 import { openRaster } from "../../../worker/io/tiff/reader.ts";
 import type { Rpc } from "../../../worker/io/tiff/rpc.ts";
 import { openSources } from "../../../worker/run/sources.ts";
+import { imagechain } from "../../helpers/cli.ts";
 import { hasGdal, python } from "../../helpers/gdal.ts";
 import { rpcMetadata, syntheticRpc } from "./rpc-fixtures.ts";
 
@@ -124,5 +125,32 @@ describe.skipIf(!hasGdal && !process.env.CI)("RPC sidecars written by GDAL", () 
     } finally {
       await sources.close();
     }
+  });
+
+  it("imagechain plan reads the sidecar too: ortho's grid is derived from the model", async () => {
+    const chain = {
+      apiVersion: "imagechain.io/v1alpha1",
+      kind: "ImageChain",
+      metadata: { name: "sidecar" },
+      spec: {
+        sources: { scene: { uri: pathToFileURL(rpb).href } },
+        steps: [
+          {
+            name: "o",
+            op: "ortho",
+            inputs: { image: "scene" },
+            params: { crs: "EPSG:4326", resolution: 0.0005 },
+          },
+        ],
+        outputs: [{ step: "o", uri: pathToFileURL(join(dir, "o.tif")).href }],
+      },
+    };
+    const file = join(dir, "chain.yaml");
+    writeFileSync(file, JSON.stringify(chain));
+    const res = await imagechain(["plan", file, "--json"]);
+    expect(res.code, res.stderr).toBe(0);
+    const planned = JSON.parse(res.stdout) as { stages: { name: string; kind: string; tasks: number }[] };
+    expect(planned.stages[0]).toMatchObject({ name: "o", kind: "tiles" });
+    expect(planned.stages[0]!.tasks).toBeGreaterThan(0);
   });
 });
