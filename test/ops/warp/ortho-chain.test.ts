@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imagechain } from "../../helpers/cli.ts";
-import { gdalinfoJson, hasGdal, readWithGdal, run } from "../../helpers/gdal.ts";
+import { gdalinfoJson, hasGdal, PYTHON, readWithGdal, run } from "../../helpers/gdal.ts";
 import { writeChain } from "../../run/fixtures.ts";
 import { diffStats } from "./compare.ts";
 import { makeRpcScene, type RpcScene } from "./rpc-fixtures.ts";
@@ -70,10 +70,27 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho in a chain", () => {
     }
   });
 
-  it("ortho (default grid) → bandmath → convolve is byte-identical with 1 and 3 workers", async () => {
+  /** Per band of the convolve output: numpy's 2/98 % percentiles and its stretch of every pixel (the oracle). */
+  const NUMPY_STRETCH = `
+import sys, json
+import numpy as np
+from osgeo import gdal
+ds = gdal.Open(sys.argv[1])
+b = ds.GetRasterBand(1)
+raw = b.ReadAsArray()
+a = raw.astype(np.float64)
+nd = b.GetNoDataValue()
+valid = ~np.isnan(a) if nd is None else ~np.isnan(a) & (raw != raw.dtype.type(nd))
+lo, hi = np.percentile(a[valid], [2, 98])
+x = np.floor((a - lo) * 255 / (hi - lo) + 0.5).clip(0, 255)
+x[~valid] = 0
+sys.stdout.buffer.write(x.astype(np.uint8).tobytes())
+sys.stderr.write(json.dumps({"valid": valid.ravel().astype(np.uint8).tolist()}))
+`;
+
+  it("ortho (default grid) → bandmath → convolve → stretch: identical bytes with 1, 2 and 3 workers", async () => {
     const outputs: Buffer[] = [];
-    for (const workers of [1, 3]) {
-      const out = join(dir, `chain-${workers}.tif`);
+    for (const workers of [1, 2, 3]) {
       const chain = {
         sources: sources(),
         steps: [
@@ -81,7 +98,7 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho in a chain", () => {
             name: "ortho",
             op: "ortho",
             inputs: { image: "scene", dem: "dem" },
-            params: { crs: "EPSG:32631", resolution: 4, resampling: "cubic" },
+            params: { crs: "EPSG:32631", resolution: 4, resampling: "cubic", nodata: 0 },
           },
           {
             name: "ratio",
@@ -95,8 +112,12 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho in a chain", () => {
             inputs: { im: "ratio" },
             params: { kernel: { gaussian: { sigma: 1 } } },
           },
+          { name: "quicklook", op: "stretch", inputs: { im: "smooth" }, params: { low: 2, high: 98 } },
         ],
-        outputs: [{ step: "smooth", uri: pathToFileURL(out).href }],
+        outputs: [
+          { step: "smooth", uri: pathToFileURL(join(dir, `smooth-${workers}.tif`)).href },
+          { step: "quicklook", uri: pathToFileURL(join(dir, `quicklook-${workers}.tif`)).href },
+        ],
         tiling: { tileSize: 64 },
       };
       const r = await imagechain([
@@ -106,14 +127,51 @@ describe.skipIf(!hasGdal && !process.env.CI)("ortho in a chain", () => {
         String(workers),
       ]);
       expect(r.code, r.stderr).toBe(0);
-      outputs.push(readFileSync(out));
+      outputs.push(readFileSync(join(dir, `quicklook-${workers}.tif`)));
+      if (workers > 1) {
+        const smooth = readFileSync(join(dir, `smooth-${workers}.tif`));
+        expect(smooth.equals(readFileSync(join(dir, "smooth-1.tif")))).toBe(true);
+      }
     }
-    expect(outputs[0]!.equals(outputs[1]!)).toBe(true);
-    const info = await gdalinfoJson(join(dir, "chain-1.tif"));
+    expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
+    expect(outputs[2]!.equals(outputs[0]!)).toBe(true);
+
+    const info = await gdalinfoJson(join(dir, "quicklook-1.tif"));
     // the image's ground footprint (≈ 1.3 km at the model's mean height) snapped to 4 m
     expect(info.geoTransform![1]).toBe(4);
     expect(info.geoTransform![0]! % 4).toBe(0);
     expect(info.size[0]).toBeGreaterThan(300);
     expect(info.size[0]).toBeLessThan(420);
+
+    const got = await readWithGdal(join(dir, "quicklook-1.tif"));
+    expect(got.dataType).toBe("uint8");
+    const { stdout: expected, stderr } = await run(PYTHON, ["-c", NUMPY_STRETCH, join(dir, "smooth-1.tif")]);
+    const valid = (JSON.parse(stderr) as { valid: number[] }).valid;
+    const q = got.bands[0]!;
+    let nValid = 0;
+    let low = 0;
+    let high = 0;
+    let worst = 0;
+    let differing = 0;
+    for (let i = 0; i < q.length; i++) {
+      const d = Math.abs(q[i]! - expected[i]!);
+      worst = Math.max(worst, d);
+      if (d !== 0) differing++;
+      if (valid[i] !== 1) continue;
+      nValid++;
+      if (q[i] === 0) low++;
+      if (q[i] === 255) high++;
+    }
+    // a real image inside a nodata frame (the scene's rotated footprint)
+    expect(nValid).toBeGreaterThan(0.5 * q.length);
+    expect(nValid).toBeLessThan(q.length);
+    // float input: the histogram's documented bound, one DN, on a few pixels
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(differing / q.length).toBeLessThan(0.005);
+    // 2 % of the valid pixels lie below the low percentile and 2 % above the high one, plus half a DN's bin
+    for (const share of [low / nValid, high / nValid]) {
+      expect(share).toBeGreaterThan(0.019);
+      expect(share).toBeLessThan(0.03);
+    }
   });
 });
