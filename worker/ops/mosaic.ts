@@ -4,7 +4,8 @@ import { bounds, resampling } from "./geo-params.ts";
 import { crsLabel, extentOf, gridFromBounds, sameCrs, type Bounds, type Grid } from "./grid.ts";
 import { mosaicKernel } from "./mosaic/kernel.ts";
 import { defineOp, type OpIssue } from "./op.ts";
-import { resampledFootprint } from "./ortho.ts";
+import { projectedExtent, resampledFootprint } from "./ortho.ts";
+import { projDefinition } from "./warp/crs.ts";
 
 const params = z.strictObject({
   method: z.enum(["first", "last", "mean", "max"]).default("first"),
@@ -12,27 +13,24 @@ const params = z.strictObject({
   bounds: bounds.optional(),
   resampling: resampling.default("nearest"),
   nodata: z.number().optional(),
+  /** For inputs in another CRS: the approximate transform's bound, in their pixels (as reproject's). */
+  maxError: z.number().positive().default(0.125),
 });
 export type MosaicParams = z.infer<typeof params>;
 /** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
 export { params as mosaicParams };
 
-/** The union of the inputs' extents (or `bounds`) at the first input's resolution (or `resolution`). */
+/**
+ * The union of the inputs' extents (or `bounds`) at the first input's resolution (or `resolution`), in
+ * the first input's CRS: an input in another CRS counts with its edges projected into it.
+ */
 function outputGrid(p: MosaicParams, inputs: ReadonlyMap<string, Grid>): Grid | OpIssue {
   const entries = [...inputs];
   const [firstName, first] = entries[0]!;
   let union: [number, number, number, number] | null = null;
   for (const [name, grid] of entries) {
-    const extent = extentOf(grid);
-    if (extent === null)
-      return { code: "bad-input", path: `inputs.${name}`, message: `'${name}' has no georeference` };
-    if (!sameCrs(grid.crs, first.crs)) {
-      return {
-        code: "grid-mismatch",
-        path: `inputs.${name}`,
-        message: `'${name}' is in ${crsLabel(grid.crs)}, '${firstName}' in ${crsLabel(first.crs)}: reproject it first`,
-      };
-    }
+    const extent = inputExtent(name, grid, firstName, first);
+    if ("code" in extent) return extent;
     if (grid.bands !== first.bands) {
       return {
         code: "grid-mismatch",
@@ -64,6 +62,24 @@ function outputGrid(p: MosaicParams, inputs: ReadonlyMap<string, Grid>): Grid | 
     crs: first.crs,
     nodata: p.nodata ?? first.nodata,
   });
+}
+
+/** An input's extent in the first input's CRS, or the issue that prevents it. */
+function inputExtent(name: string, grid: Grid, firstName: string, first: Grid): Bounds | OpIssue {
+  const issue = (code: string, at: string, why: string): OpIssue => ({
+    code,
+    path: `inputs.${at}`,
+    message: `'${name}' (${crsLabel(grid.crs)}) cannot be reprojected onto '${firstName}' (${crsLabel(first.crs)}): ${why}`,
+  });
+  if (sameCrs(grid.crs, first.crs) || grid.geoTransform === null) {
+    const extent = extentOf(grid);
+    return extent ?? { code: "bad-input", path: `inputs.${name}`, message: `'${name}' has no georeference` };
+  }
+  const to = projDefinition(first.crs);
+  if ("error" in to) return issue("crs-unsupported", firstName, to.error);
+  const from = projDefinition(grid.crs);
+  if ("error" in from) return issue("crs-unsupported", name, from.error);
+  return projectedExtent(grid, to.def) ?? issue("grid-underivable", name, "its edges do not project");
 }
 
 export const mosaic = defineOp<MosaicParams>({

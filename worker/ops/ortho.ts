@@ -133,7 +133,8 @@ function rpcExtent(rpc: Rpc, image: Grid, targetDef: string): Bounds | null {
   });
 }
 
-function projectedExtent(image: Grid, targetDef: string): Bounds | null {
+/** The extent of a georeferenced grid in another CRS: its edges projected (null when proj4 cannot). */
+export function projectedExtent(image: Grid, targetDef: string): Bounds | null {
   const gt = image.geoTransform!;
   const d = projDefinition(image.crs);
   if ("error" in d) return null;

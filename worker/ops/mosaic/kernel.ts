@@ -8,11 +8,17 @@
  * - max: the largest valid sample; mean: the mean of the valid samples (of the unrounded resampled values).
  * The result is rounded half up and saturated for integer types; a pixel no input covers gets the output
  * nodata (0 without one). Bands are independent: a band's nodata does not mask another band.
+ * An input in the output's CRS is sampled through both geotransforms (exact, affine); an input in another
+ * CRS through reproject's mapping (proj4) approximated within `maxError` of its pixels, as gdalwarp does.
+ * Kernels are not stretched for downsampling: like gdalwarp only down to ~1.05 input pixels per output pixel.
  */
-import { typedArrayFor } from "../../io/raster.ts";
+import { typedArrayFor, type Window } from "../../io/raster.ts";
 import { nodataSample } from "../bandmath/nodata.ts";
 import type { Kernel } from "../kernel.ts";
 import type { MosaicParams } from "../mosaic.ts";
+import { sameCrs, type Grid } from "../grid.ts";
+import { approxPositions, type Positions } from "../warp/approx.ts";
+import { reprojectMapping } from "../warp/mappings.ts";
 import { resamplePoints, storer } from "../warp/resample.ts";
 import { centrePositions } from "./positions.ts";
 
@@ -22,10 +28,9 @@ export const mosaicKernel: Kernel<MosaicParams> = (p, inputs, output) => {
   const acc = Array.from({ length: grid.bands }, () => new Float64Array(n).fill(NaN));
   const counts = p.method === "mean" ? Array.from({ length: grid.bands }, () => new Uint8Array(n)) : [];
   const samples = Array.from({ length: grid.bands }, () => new Float64Array(n));
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
-  for (const input of inputs.values()) {
-    centrePositions(grid, input.grid, window, xs, ys);
+  const positions: Positions = { xs: new Float64Array(n), ys: new Float64Array(n) };
+  for (const [name, input] of inputs) {
+    inputPositions(p, grid, name, input.grid, window, positions);
     const nodata = nodataSample(input.block.dataType, input.grid.nodata);
     const src = {
       block: input.block,
@@ -33,7 +38,11 @@ export const mosaicKernel: Kernel<MosaicParams> = (p, inputs, output) => {
       y: input.window.y,
       nodata: nodata !== null && Number.isNaN(nodata) ? null : nodata,
     };
-    resamplePoints(p.resampling, src, xs, ys, { bands: samples, dataType: "float64", nodata: NaN });
+    resamplePoints(p.resampling, src, positions.xs, positions.ys, {
+      bands: samples,
+      dataType: "float64",
+      nodata: NaN,
+    });
     for (let b = 0; b < grid.bands; b++) {
       const a = acc[b]!;
       const s = samples[b]!;
@@ -70,3 +79,21 @@ export const mosaicKernel: Kernel<MosaicParams> = (p, inputs, output) => {
   });
   return { width: window.width, height: window.height, dataType: grid.dataType, bands };
 };
+
+/** Where the centres of the window's pixels lie in an input, into `into` (filled in place). */
+function inputPositions(
+  p: MosaicParams,
+  grid: Grid,
+  name: string,
+  input: Grid,
+  window: Window,
+  into: Positions,
+): void {
+  if (sameCrs(grid.crs, input.crs)) {
+    centrePositions(grid, input, window, into.xs, into.ys);
+    return;
+  }
+  const m = reprojectMapping(grid, input);
+  if ("error" in m) throw new Error(`mosaic: inputs.${name}: ${m.error}`);
+  approxPositions(m.map, window, p.maxError, into);
+}
