@@ -7,6 +7,10 @@ import { pansharpenKernel } from "./pansharpen/kernel.ts";
 import { resampledFootprint } from "./ortho.ts";
 
 const params = z.strictObject({
+  /** brovey: GDAL's weighted Brovey; rcs: OTB's ratio to the box-smoothed PAN (see pansharpen/kernel.ts). */
+  method: z.enum(["brovey", "rcs"]).default("brovey"),
+  /** rcs: the smoothing box's radius in PAN pixels (OTB's default 3: a 7 x 7 box). */
+  radius: z.number().int().min(1).max(64).default(3),
   weights: z.array(z.number().nonnegative()).min(1).optional(),
   resampling: resampling.default("cubic"),
   nodata: z.number().optional(),
@@ -15,11 +19,18 @@ export type PansharpenParams = z.infer<typeof params>;
 /** The params as a user writes them (z.input: defaulted fields optional), for the TypeScript API. */
 export { params as pansharpenParams };
 
-/** MS bands resampled onto the PAN lattice: the output has the PAN grid and the MS bands and type. */
+/**
+ * MS bands resampled onto the PAN lattice: the output has the PAN grid and the MS bands and type. PAN is
+ * read pointwise for brovey, with a halo of `radius` for rcs (its box mean).
+ */
 export const pansharpen = defineOp<PansharpenParams>({
   name: "pansharpen",
   params,
   inputs: { kind: "named", required: ["pan", "ms"], optional: [] },
+  checkParams: (p) =>
+    p.method === "rcs" && p.weights
+      ? [{ code: "bad-params", path: "params.weights", message: "weights apply to method brovey only" }]
+      : [],
   outputGrid(p, inputs) {
     const pan = inputs.get("pan")!;
     const ms = inputs.get("ms")!;
@@ -53,7 +64,9 @@ export const pansharpen = defineOp<PansharpenParams>({
     }
     return { ...pan, bands: ms.bands, dataType: ms.dataType, nodata: p.nodata ?? ms.nodata };
   },
-  footprint: (p, input, inputGrid, output) =>
-    input === "pan" ? { kind: "pointwise" } : resampledFootprint(output, inputGrid, p.resampling),
+  footprint: (p, input, inputGrid, output) => {
+    if (input === "ms") return resampledFootprint(output, inputGrid, p.resampling);
+    return p.method === "rcs" ? { kind: "halo", radius: p.radius } : { kind: "pointwise" };
+  },
   kernel: pansharpenKernel,
 });
