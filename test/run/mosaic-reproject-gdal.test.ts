@@ -2,7 +2,9 @@
  * mosaic of inputs in three CRSs (UTM 31N, WGS 84 degrees, UTM 32N), reprojected on the fly onto the
  * first one's CRS, through the local engine: the output grid is the union of the projected extents at the
  * first input's 10 m, and its pixels match gdalwarp of the same inputs onto that grid (in order for
- * `last`, reversed for `first`) within the reproject oracle's bounds.
+ * `last`, reversed for `first`) within the reproject oracle's bounds. A finer input (downsampled onto the
+ * grid) matches gdalwarp of it alone with the same XSCALE / YSCALE: gdalwarp of several inputs derives its
+ * scale from a chunk's window in each source clipped to that source, so it antialiases only by chance there.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runChain } from "../../operator/local/executor.ts";
 import { validateSpec } from "../../operator/spec/validate.ts";
 import { gdalinfoJson, hasGdal, makeRasters, readWithGdal, run } from "../helpers/gdal.ts";
+import type { Grid } from "../../worker/ops/grid.ts";
+import { warpScale } from "../../worker/ops/warp/kernels.ts";
 import { diffStats } from "../ops/warp/compare.ts";
 
 let dir: string;
@@ -22,6 +26,8 @@ const CASES = [
   ["first", "cubic"],
   ["last", "nearest"],
 ] as const;
+const DOWN = ["bilinear", "cubic"] as const;
+const FINE_GT = [3.011, 0.00008, 0, 36.1357, 0, -0.00008] as const;
 const stepName = (method: string, resampling: string) => `${method}-${resampling}`;
 
 beforeAll(async () => {
@@ -58,19 +64,43 @@ beforeAll(async () => {
       epsg: 32632,
       geoTransform: [-39000, 11, 0, 4016500, 0, -11],
     },
+    // ≈ 7 x 9 m pixels: downsampled onto the 10 m grid, with kernels stretched as gdalwarp's
+    {
+      ...common,
+      path: file("fine.tif"),
+      width: 220,
+      height: 160,
+      seed: 4,
+      epsg: 4326,
+      geoTransform: FINE_GT,
+    },
   ]);
   const checked = validateSpec({
-    sources: Object.fromEntries(INPUTS.map((n) => [n, { uri: pathToFileURL(file(`${n}.tif`)).href }])),
-    steps: CASES.map(([method, resampling]) => ({
-      name: stepName(method, resampling),
-      op: "mosaic",
-      inputs: Object.fromEntries(INPUTS.map((n) => [n, n])),
-      params: { method, resampling, maxError: 0.001 },
-    })),
-    outputs: CASES.map(([m, r]) => ({
-      step: stepName(m, r),
-      uri: pathToFileURL(file(`${stepName(m, r)}.tif`)).href,
-    })),
+    sources: {
+      ...Object.fromEntries(INPUTS.map((n) => [n, { uri: pathToFileURL(file(`${n}.tif`)).href }])),
+      fine: { uri: pathToFileURL(file("fine.tif")).href },
+    },
+    steps: [
+      ...CASES.map(([method, resampling]) => ({
+        name: stepName(method, resampling),
+        op: "mosaic",
+        inputs: Object.fromEntries(INPUTS.map((n) => [n, n])),
+        params: { method, resampling, maxError: 0.001 },
+      })),
+      ...DOWN.map((resampling) => ({
+        name: `down-${resampling}`,
+        op: "mosaic",
+        inputs: { utm31: "utm31", fine: "fine" },
+        params: { method: "last", resampling, maxError: 0.001 },
+      })),
+    ],
+    outputs: [
+      ...CASES.map(([m, r]) => ({
+        step: stepName(m, r),
+        uri: pathToFileURL(file(`${stepName(m, r)}.tif`)).href,
+      })),
+      ...DOWN.map((r) => ({ step: `down-${r}`, uri: pathToFileURL(file(`down-${r}.tif`)).href })),
+    ],
     tiling: { tileSize: 64 },
   });
   if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
@@ -144,6 +174,49 @@ describe.skipIf(!hasGdal && !process.env.CI)("mosaic across CRSs against gdalwar
         expect(s.mean).toBeLessThanOrEqual(0.5);
         expect(s.max).toBeLessThanOrEqual(2);
       }
+    });
+  }
+
+  for (const resampling of DOWN) {
+    it(`a downsampled input, ${resampling}: gdalwarp of it alone with the same XSCALE / YSCALE`, async () => {
+      const ours = file(`down-${resampling}.tif`);
+      const info = await gdalinfoJson(ours);
+      const [w, h] = info.size;
+      const output: Grid = {
+        width: w,
+        height: h,
+        bands: 1,
+        dataType: "uint16",
+        nodata: 0,
+        crs: { epsg: 32631, wkt: null },
+        geoTransform: info.geoTransform! as unknown as Grid["geoTransform"],
+      };
+      const fine: Grid = {
+        ...output,
+        width: 220,
+        height: 160,
+        crs: { epsg: 4326, wkt: null },
+        geoTransform: FINE_GT,
+      };
+      // the kernels' stretch at the centre of the output (it varies by < 1e-4 over these 2 km)
+      const scale = warpScale(resampling, fine, output, { x: 0, y: 0, width: w, height: h })!;
+      expect(scale.x).toBeLessThan(0.95);
+      const [x0, rx, , y0, , ry] = info.geoTransform!;
+      const te = [x0!, y0! + h * ry!, x0! + w * rx!, y0!].map(String);
+      const theirs = file(`gdal-down-${resampling}.tif`);
+      await run("gdalwarp", [
+        ...["-q", "-overwrite", "-et", "0", "-r", resampling, "-t_srs", "EPSG:32631"],
+        ...["-wo", `XSCALE=${scale.x}`, "-wo", `YSCALE=${scale.y}`],
+        ...["-te", ...te, "-ts", String(w), String(h), file("fine.tif"), theirs],
+      ]);
+      const a = (await readWithGdal(ours)).bands[0]!;
+      const b = (await readWithGdal(theirs)).bands[0]!;
+      // where the fine input has a value, it is the last one and wins: compare there
+      const masked = a.map((v, i) => (b[i] === 0 ? 0 : v));
+      const s = diffStats(masked, b, w, h, 0);
+      expect(s.compared).toBeGreaterThan(0.5 * 220 * 160 * 0.72 * 0.89);
+      expect(s.mean).toBeLessThanOrEqual(0.5);
+      expect(s.max).toBeLessThanOrEqual(2);
     });
   }
 });

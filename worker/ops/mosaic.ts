@@ -4,7 +4,7 @@ import { bounds, resampling } from "./geo-params.ts";
 import { crsLabel, extentOf, gridFromBounds, sameCrs, type Bounds, type Grid } from "./grid.ts";
 import { mosaicKernel } from "./mosaic/kernel.ts";
 import { defineOp, type OpIssue } from "./op.ts";
-import { projectedExtent, resampledFootprint } from "./ortho.ts";
+import { projectedExtent, resampledFootprint, withScaledMargin } from "./ortho.ts";
 import { projDefinition } from "./warp/crs.ts";
 
 const params = z.strictObject({
@@ -87,6 +87,7 @@ export const mosaic = defineOp<MosaicParams>({
   params,
   inputs: { kind: "any", min: 1, max: 64 },
   outputGrid,
-  footprint: (p, _input, inputGrid, output) => resampledFootprint(output, inputGrid, p.resampling),
+  footprint: (p, _input, inputGrid, output) =>
+    withScaledMargin(resampledFootprint(output, inputGrid, p.resampling), p.resampling, inputGrid, output),
   kernel: mosaicKernel,
 });

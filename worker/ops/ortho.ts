@@ -208,7 +208,7 @@ function rpcFootprint(p: OrthoParams, rpc: Rpc, input: Grid, output: Grid): Foot
  * A footprint grown to the reach of a kernel stretched for downsampling (see warpScale): the same
  * scale as the kernel's, from the same mapping at the tile's centre.
  */
-function withScaledMargin(fp: Footprint, method: Resampling, input: Grid, output: Grid): Footprint {
+export function withScaledMargin(fp: Footprint, method: Resampling, input: Grid, output: Grid): Footprint {
   if (fp.kind !== "mapped" || method === "nearest") return fp;
   return {
     kind: "mapped",

@@ -10,7 +10,8 @@
  * nodata (0 without one). Bands are independent: a band's nodata does not mask another band.
  * An input in the output's CRS is sampled through both geotransforms (exact, affine); an input in another
  * CRS through reproject's mapping (proj4) approximated within `maxError` of its pixels, as gdalwarp does.
- * Kernels are not stretched for downsampling: like gdalwarp only down to ~1.05 input pixels per output pixel.
+ * Below ~0.95 output pixels per input pixel (at the tile's centre), bilinear and cubic are stretched to
+ * antialias, per input, as reproject and gdalwarp do (warp/downsample.ts); the footprint grows to match.
  */
 import { typedArrayFor, type Window } from "../../io/raster.ts";
 import { nodataSample } from "../bandmath/nodata.ts";
@@ -19,7 +20,9 @@ import type { MosaicParams } from "../mosaic.ts";
 import { sameCrs, type Grid } from "../grid.ts";
 import { approxPositions, type Positions } from "../warp/approx.ts";
 import { reprojectMapping } from "../warp/mappings.ts";
-import { resamplePoints, storer } from "../warp/resample.ts";
+import { resampleAt } from "../warp/downsample.ts";
+import { warpScale } from "../warp/kernels.ts";
+import { storer } from "../warp/resample.ts";
 import { centrePositions } from "./positions.ts";
 
 export const mosaicKernel: Kernel<MosaicParams> = (p, inputs, output) => {
@@ -38,11 +41,9 @@ export const mosaicKernel: Kernel<MosaicParams> = (p, inputs, output) => {
       y: input.window.y,
       nodata: nodata !== null && Number.isNaN(nodata) ? null : nodata,
     };
-    resamplePoints(p.resampling, src, positions.xs, positions.ys, {
-      bands: samples,
-      dataType: "float64",
-      nodata: NaN,
-    });
+    const scale = warpScale(p.resampling, input.grid, grid, window);
+    const target = { bands: samples, dataType: "float64" as const, nodata: NaN };
+    resampleAt(p.resampling, scale, src, positions.xs, positions.ys, target);
     for (let b = 0; b < grid.bands; b++) {
       const a = acc[b]!;
       const s = samples[b]!;
