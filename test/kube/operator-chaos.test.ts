@@ -18,6 +18,7 @@ import type { KubeObject } from "../../operator/kube/store.ts";
 import { mulberry32 } from "../../scripts/lib/prng.ts";
 import { until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
+import { workerFailures } from "../helpers/pod-logs.ts";
 import { S3_ENV, startReplica, type Replica } from "../helpers/operator-replica.ts";
 import { startWorld, type World } from "../helpers/operator-world.ts";
 import { writeChain } from "../run/fixtures.ts";
@@ -217,7 +218,7 @@ describe("the operator under chaos", () => {
         );
       } catch (e) {
         throw new Error(
-          `${(e as Error).message}: ${JSON.stringify(chainOf(name)?.status)}\n${log.join("\n")}\noperator:\n${replica.stderr().slice(-3000)}`,
+          `${(e as Error).message}: ${JSON.stringify(chainOf(name)?.status)}\n${log.join("\n")}\noperator:\n${replica.stderr().slice(-3000)}\nworkers:\n${(await workerFailures(world.cluster.root)).slice(-10).join("\n")}`,
           { cause: e },
         );
       } finally {

@@ -21,7 +21,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Kubectl } from "../cluster/kubectl.ts";
 import { until } from "../cluster/testing.ts";
 import { imagechain } from "../helpers/cli.ts";
-import { scratchLocality } from "../helpers/locality.ts";
+import { scratchLocality } from "../helpers/pod-logs.ts";
 import type { S3Fixture } from "../helpers/s3rver.ts";
 import { failAtOnce, startWorld, type World } from "../helpers/operator-world.ts";
 import { makeScene, writeChain, type Scene } from "../run/fixtures.ts";
