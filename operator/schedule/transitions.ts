@@ -54,6 +54,15 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
     tasks[task] = to;
     transitions.push({ task, from, to, stimulus: stimulus.type, batch: batchId });
   };
+  // Where a finished task's output is: set when it finishes, not when it starts — an attempt on another
+  // lane that failed must not leave the mark on a tile its own lane made afterwards.
+  const madeBy = (done: readonly number[], lane: number): Uint8Array => {
+    const { laneOf } = plan.lanes;
+    if (done.every((t) => (laneOf[t] !== lane) === (state.moved[t] === 1))) return state.moved;
+    const moved = state.moved.slice();
+    for (const t of done) moved[t] = laneOf[t] !== lane ? 1 : 0;
+    return moved;
+  };
   const unchanged = state;
   const current = state.batches.find((b) => b.id === batchId);
   const isCurrent = current !== undefined && "attempt" in stimulus && current.attempt === stimulus.attempt;
@@ -67,12 +76,6 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
     case "BatchStarted": {
       if (current?.phase === "running" || (current && stimulus.attempt <= current.attempt)) return unchanged;
       for (const t of stimulus.tasks) move(t, RUNNING);
-      const { laneOf } = plan.lanes;
-      const moved = stimulus.tasks.some((t) => (laneOf[t] !== stimulus.lane) !== (state.moved[t] === 1))
-        ? state.moved.slice()
-        : state.moved;
-      if (moved !== state.moved)
-        for (const t of stimulus.tasks) moved[t] = laneOf[t] !== stimulus.lane ? 1 : 0;
       const batch: Batch = current
         ? {
             ...current,
@@ -104,19 +107,24 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
         const rest = b.tasks.filter((t) => !started.has(t));
         return rest.length ? [{ ...b, tasks: rest }] : [];
       });
-      return withBatches([...others, batch], { nextBatch, moved });
+      return withBatches([...others, batch], { nextBatch });
     }
     case "TasksSucceeded": {
       if (!isCurrent) return unchanged;
-      for (const t of stimulus.tasks) if (tasks[t] === RUNNING) move(t, DONE);
-      return withBatches(state.batches, proven(state, current.lane));
+      const done = stimulus.tasks.filter((t) => tasks[t] === RUNNING);
+      for (const t of done) move(t, DONE);
+      return withBatches(state.batches, {
+        ...proven(state, current.lane),
+        moved: madeBy(done, current.lane),
+      });
     }
     case "BatchSucceeded": {
       if (!isCurrent) return unchanged;
-      for (const t of current.tasks) if (tasks[t] === RUNNING) move(t, DONE);
+      const done = current.tasks.filter((t) => tasks[t] === RUNNING);
+      for (const t of done) move(t, DONE);
       return withBatches(
         state.batches.filter((b) => b !== current),
-        proven(state, current.lane),
+        { ...proven(state, current.lane), moved: madeBy(done, current.lane) },
       );
     }
     case "BatchFailed": {
@@ -152,6 +160,12 @@ function applyOne(plan: Plan, state: ChainState, stimulus: Stimulus, transitions
     }
     case "TilesDeleted": {
       for (const t of stimulus.tasks) if (tasks[t] === DONE) move(t, DELETED);
+      return withBatches(state.batches);
+    }
+    case "TilesLost": {
+      const { recompute, gone } = recover(plan, state.tasks, new Set(), state.moved, new Set(stimulus.tasks));
+      for (const t of gone) move(t, DELETED);
+      for (const t of recompute) move(t, PENDING);
       return withBatches(state.batches);
     }
     case "LaneLost": {

@@ -9,7 +9,8 @@ export type TaskState = typeof PENDING | typeof RUNNING | typeof DONE | typeof D
 export const TASK_STATE_NAMES = ["pending", "running", "done", "deleted"] as const;
 
 /** Why a batch's pod ended badly. Only `error` counts toward the retry limit; `permanent` fails the chain. */
-export type FailureReason = "error" | "evicted" | "node-lost" | "permanent";
+/** input-lost: the batch found an input tile missing (its producer runs again); like evicted, not counted. */
+export type FailureReason = "error" | "evicted" | "node-lost" | "permanent" | "input-lost";
 
 export interface Batch {
   readonly id: string; // "l<lane>-b<seq>": with the attempt, the pod's deterministic name
@@ -25,7 +26,7 @@ export interface Batch {
 export interface ChainState {
   readonly tasks: Uint8Array; // TaskState per task
   /**
-   * 1 per task last started by a pod of another lane (work taken from a loaded lane): such a pod writes
+   * 1 per task last finished by a pod of another lane (work taken from a loaded lane): such a pod writes
    * the task's output to shared scratch, where it survives the loss of either lane's volume.
    */
   readonly moved: Uint8Array;
@@ -63,7 +64,9 @@ export type Stimulus =
       readonly message: string;
     }
   | { readonly type: "TilesDeleted"; readonly tasks: readonly number[] }
-  | { readonly type: "LaneLost"; readonly lane: number };
+  | { readonly type: "LaneLost"; readonly lane: number }
+  /** Tiles found missing by a reader although their tasks are done: redone, with what they need. */
+  | { readonly type: "TilesLost"; readonly tasks: readonly number[] };
 
 export type Action =
   /** A batch runs on `lane`'s node; its tasks of other lanes (taken from them) write to shared scratch. */

@@ -72,6 +72,9 @@ describe("lineage recovery", () => {
   });
 });
 
+const SHARED = -2;
+const NOWHERE = -1;
+
 describe("schedule driven to completion through failures", () => {
   it("starts only ready, readable tasks in topological order, deletes only after the last reader, and completes", () => {
     let movedStarts = 0;
@@ -90,6 +93,14 @@ describe("schedule driven to completion through failures", () => {
           let state: ChainState = initialState(p.order.length, lanes);
           let now = 0;
           const feed = (s: Stimulus) => (state = observe(p, state, s).state);
+          // Where each tile really is, as the workers put it: SHARED, a lane's volume only, or NOWHERE.
+          const held = new Int32Array(p.order.length).fill(NOWHERE);
+          const finish = (b: { lane: number }, done: readonly number[]) => {
+            for (const t of done)
+              held[t] = p.lanes.laneOf[t] !== b.lane || p.lanes.shared[t] === 1 ? SHARED : b.lane;
+          };
+          const running = (b: { tasks: readonly number[] }) =>
+            b.tasks.filter((t) => state.tasks[t] === RUNNING);
           for (let step = 0; ; step++) {
             expect(step).toBeLessThan(20_000);
             const actions = schedule(p, state, now);
@@ -98,6 +109,7 @@ describe("schedule driven to completion through failures", () => {
               if (a.type === "DeleteTiles") {
                 for (const t of a.tasks)
                   for (const c of consumers(p, t)) expect(state.tasks[c]).toBeGreaterThanOrEqual(DONE);
+                for (const t of a.tasks) held[t] = NOWHERE;
                 feed({ type: "TilesDeleted", tasks: a.tasks });
               } else if (a.type === "StartBatch") {
                 const earlier = new Set<number>();
@@ -112,6 +124,8 @@ describe("schedule driven to completion through failures", () => {
                       p.lanes.shared[d] === 1 ||
                       state.moved[d] === 1;
                     expect(readable).toBe(true);
+                    // And the tile is really there for that node.
+                    if (!earlier.has(d)) expect([SHARED, a.lane], `task ${t} reads ${d}`).toContain(held[d]);
                   }
                   earlier.add(t);
                 }
@@ -128,14 +142,19 @@ describe("schedule driven to completion through failures", () => {
               }
             }
             if (actions.some((a) => a.type === "Complete")) break;
-            const running = state.batches.filter((b) => b.phase === "running");
-            if (running.length === 0) continue;
-            const b = running[Math.floor(random() * running.length)]!;
+            const active = state.batches.filter((b) => b.phase === "running");
+            if (active.length === 0) continue;
+            const b = active[Math.floor(random() * active.length)]!;
             const roll = random();
             if (roll < 0.75) {
+              finish(b, running(b));
               feed({ type: "BatchSucceeded", batch: b.id, attempt: b.attempt });
             } else if (roll < 0.95) {
               const finished = b.tasks.slice(0, Math.floor(random() * b.tasks.length));
+              finish(
+                b,
+                finished.filter((t) => state.tasks[t] === RUNNING),
+              );
               feed({ type: "TasksSucceeded", batch: b.id, attempt: b.attempt, tasks: finished });
               const reason = roll < 0.85 ? "error" : "evicted";
               feed({
@@ -147,7 +166,8 @@ describe("schedule driven to completion through failures", () => {
                 message: "boom",
               });
             } else {
-              for (const other of running.filter((r) => r.lane === b.lane)) {
+              for (let t = 0; t < held.length; t++) if (held[t] === b.lane) held[t] = NOWHERE;
+              for (const other of active.filter((r) => r.lane === b.lane)) {
                 feed({
                   type: "BatchFailed",
                   batch: other.id,
