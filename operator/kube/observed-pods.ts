@@ -5,6 +5,7 @@
  * memory of earlier reconciles.
  */
 import type { Plan } from "../plan/plan.ts";
+import { LOST_INPUT_EXIT, lostInputOf } from "../../worker/run/task-error.ts";
 import { observe } from "../schedule/transitions.ts";
 import { DONE, PENDING, type ChainState, type FailureReason, type Stimulus } from "../schedule/types.ts";
 import { ANNOTATION, LABEL, parseTaskList } from "./meta.ts";
@@ -108,9 +109,13 @@ function createdOf(pod: PodObject): [number, number] {
   return [Date.parse(pod.metadata?.creationTimestamp ?? "") || 0, 0];
 }
 
-/** The worker's exit code says whether a failure is the input's fault (2); an eviction is not a failure. */
+/**
+ * The worker's exit code says whether a failure is the input's fault (2) or a lost input tile's (3: its
+ * producer runs again, not counted); an eviction is not a failure.
+ */
 export function failureReason(pod: PodObject, exitCode: number | null): FailureReason {
   if (pod.status?.reason === "Evicted") return "evicted";
+  if (exitCode === LOST_INPUT_EXIT) return "input-lost";
   return exitCode === 2 ? "permanent" : "error";
 }
 
@@ -141,6 +146,8 @@ export function observePods(
     else if (p.end.kind === "failed") {
       const message = messages.get(p.pod) ?? `pod ${p.pod} failed (exit code ${p.exitCode ?? "none"})`;
       stimuli.push({ type: "BatchFailed", reason: p.end.reason, at: p.end.at, message, ...ref });
+      const lost = p.end.reason === "input-lost" ? lostInputOf(message) : null;
+      if (lost !== null) stimuli.push({ type: "TilesLost", tasks: [lost] });
     }
     s = observe(plan, s, stimuli).state;
   }

@@ -387,6 +387,13 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
     for (const pod of nodes.doomed) await deletePod(meta.namespace, pod);
     await deleteStaleClaims(meta, records);
     for (const b of live) if (recorded(restored.value, b)) await deletePod(meta.namespace, b.pod);
+    // Its lost input is now being redone, as the status says: replayed again, it would redo it twice.
+    for (const b of live) {
+      if (b.end.kind !== "failed" || b.end.reason !== "input-lost") continue;
+      o.log?.warn({ chain: key, lane: b.lane, pod: b.pod, cause: messages.get(b.pod) }, "input tile lost");
+      await deletePod(meta.namespace, b.pod);
+      messages.delete(b.pod);
+    }
     const due = failedPodsDue(live, spec.ttlSecondsAfterFinished, now(), restored.value);
     for (const pod of due.expired) {
       await deletePod(meta.namespace, pod);

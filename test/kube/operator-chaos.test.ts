@@ -6,7 +6,7 @@
  * operator is killed -9 twice (a fresh replica takes over once the Lease runs out), every watch is
  * dropped, and a share of API requests fails with 409 or 500. The chain must end Succeeded with the
  * bytes of `imagechain run`, and then no pod, claim, volume or scratch object of it may remain.
- * CHAOS_SEEDS=n runs seeds 1..n (20 by default).
+ * CHAOS_SEEDS=n runs n seeds (20 by default) from CHAOS_FIRST_SEED (1).
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { writeFile } from "node:fs/promises";
@@ -23,7 +23,8 @@ import { S3_ENV, startReplica, type Replica } from "../helpers/operator-replica.
 import { startWorld, type World } from "../helpers/operator-world.ts";
 import { writeChain } from "../run/fixtures.ts";
 
-const SEEDS = Array.from({ length: Number(process.env.CHAOS_SEEDS ?? 20) }, (_, i) => i + 1);
+const FIRST = Number(process.env.CHAOS_FIRST_SEED ?? 1);
+const SEEDS = Array.from({ length: Number(process.env.CHAOS_SEEDS ?? 20) }, (_, i) => FIRST + i);
 const CHAINS = "imagechain.io/imagechains";
 
 let world: World;

@@ -94,6 +94,31 @@ describe("pods replayed onto the restored state", () => {
     expect(states(transient, b1.tasks.slice(1))).toEqual(b1.tasks.slice(1).map(() => PENDING));
   });
 
+  it("exit code 3 (an input tile missing) redoes the task that made it, without counting a failure", () => {
+    const done = replay(fresh(), { ...b0, phase: "Succeeded", exitCode: 0 });
+    const producer = b0.tasks[0]!;
+    const consumer = plan.dag.consumers[plan.dag.consumerStart[producer]!]!;
+    expect(done.tasks[producer]).toBe(DONE);
+    const lost = observePods(
+      plan,
+      done,
+      [podBatch(pod({ batch: "l0-b1", lane: 0, tasks: [consumer], phase: "Failed", exitCode: 3 }))!],
+      new Map([["c-abcde-l0-b1-a1", `task ${consumer}: scratch tile x of task ${producer} is missing (…)`]]),
+    );
+    expect(lost.tasks[producer]).toBe(PENDING);
+    expect(lost.tasks[consumer]).toBe(PENDING);
+    expect(lost.batches.map((b) => b.failures)).toEqual([0]);
+    // Without the worker's word on which tile, nothing is redone: the batch just goes back.
+    const unnamed = replay(done, {
+      batch: "l0-b1",
+      lane: 0,
+      tasks: [consumer],
+      phase: "Failed",
+      exitCode: 3,
+    });
+    expect(unnamed.tasks[producer]).toBe(DONE);
+  });
+
   it("an evicted pod does not count as a failure", () => {
     const s = replay(fresh(), { ...b1, phase: "Failed", exitCode: 137, reason: "Evicted" });
     expect(s.batches.map((b) => b.failures)).toEqual([0]);

@@ -17,7 +17,7 @@ import { isIntermediateKey } from "./products.ts";
 import { dirScratch } from "./scratch.ts";
 import { stackScratch, type StackedScratch } from "./scratch-stack.ts";
 import { s3OptionsOf } from "./sources.ts";
-import { TaskError } from "./task-error.ts";
+import { LOST_INPUT_EXIT, TaskError } from "./task-error.ts";
 import { parseTaskList } from "./task-list.ts";
 import { startWorker, type Worker } from "./worker.ts";
 
@@ -123,7 +123,11 @@ else if (mode === "run") {
     (e: unknown) => {
       const f = failure(e);
       process.stderr.write(`imagechain worker: ${f.message}\n`);
-      process.exitCode = f.permanent ? 2 : 1;
+      process.exitCode = f.permanent
+        ? 2
+        : TaskError.wrap(e, "worker").lostInput !== null
+          ? LOST_INPUT_EXIT
+          : 1;
     },
   );
 } else {

@@ -16,6 +16,7 @@ import {
   outputLevels,
   pyramidLayer,
   quarterKey,
+  taskAt,
   type TilePosition,
 } from "./products.ts";
 import { putProducts } from "./put-products.ts";
@@ -50,7 +51,8 @@ export async function runOverviewTask(
         const row = 2 * pos.row + dy;
         if (col >= below.cols || row >= below.rows) continue;
         const key = quarterKey(belowLayer, col, row);
-        reads.push(readPart(ctx, key, lane, quarter, quarter, full, dx * half, dy * half));
+        const producer = taskAt(plan, stage.deps[0]!.stage, col, row);
+        reads.push(readPart(ctx, key, producer, lane, quarter, quarter, full, dx * half, dy * half));
       }
     }
     await Promise.all(reads);

@@ -12,6 +12,7 @@ import { putProducts } from "./put-products.ts";
 import { edgeKey, edgeWidth, stripFor, type Side } from "./edges.ts";
 import { rawKey, taskAt, type TilePosition } from "./products.ts";
 import { readReduced } from "./reduce-tasks.ts";
+import { MissingInput } from "./task-error.ts";
 import { readTilePart } from "./tile-file.ts";
 
 const POINTWISE: Footprint = { kind: "pointwise" };
@@ -137,7 +138,17 @@ export async function readLayer(
       reads.push(
         inStrip
           ? readStrip(ctx, layer, c, r, inStrip, tile, part, lane, block, dx, dy)
-          : readPart(ctx, rawKey(layer, c, r), lane, tile, part, block, dx, dy),
+          : readPart(
+              ctx,
+              rawKey(layer, c, r),
+              taskAt(ctx.plan, stage, c, r),
+              lane,
+              tile,
+              part,
+              block,
+              dx,
+              dy,
+            ),
       );
     }
   }
@@ -166,7 +177,10 @@ async function readStrip(
 ): Promise<void> {
   const key = edgeKey(layer, col, row, side);
   const file = await ctx.scratch.open(key, -1);
-  if (file === null) return readPart(ctx, rawKey(layer, col, row), lane, tile, part, block, dstX, dstY);
+  if (file === null) {
+    const producer = taskAt(ctx.plan, layerStage(ctx.plan, layer), col, row);
+    return readPart(ctx, rawKey(layer, col, row), producer, lane, tile, part, block, dstX, dstY);
+  }
   try {
     const within = { ...part, x: part.x - strip.x };
     await readTilePart(
@@ -187,6 +201,7 @@ async function readStrip(
 export async function readPart(
   ctx: WorkerContext,
   key: string,
+  producer: number,
   lane: number,
   tile: Window,
   part: Window,
@@ -195,8 +210,7 @@ export async function readPart(
   dstY: number,
 ): Promise<void> {
   const file = await ctx.scratch.open(key, lane);
-  if (file === null)
-    throw new Error(`scratch tile ${key} is missing (deleted or lost before its reader ran)`);
+  if (file === null) throw new MissingInput(key, producer);
   try {
     await readTilePart(file, key, tile, part, block, dstX, dstY, ctx.pool);
   } finally {
