@@ -1,6 +1,7 @@
 /**
  * The worker entry as a pod runs it: one batch from the command line, one JSON line per finished task,
- * exit 0 / 2 (bad input, the source and tile named) / 1; tiles land in scratch under atomic names.
+ * exit 0 / 2 (bad input, the source and tile named) / 3 (an input tile lost) / 1; tiles land in scratch under
+ * atomic names.
  */
 import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -61,7 +62,7 @@ describe("worker run (the pod entry point)", () => {
     expect(files.filter((f) => f.endsWith(".part"))).toEqual([]);
   });
 
-  it("exits 1 (transient) when an input tile is not in scratch yet", async () => {
+  it("exits 3 when an input tile is in no scratch, naming the task that made it (the operator redoes it)", async () => {
     const scratch = join(scene.dir, "empty");
     const smoothTask = "6"; // the first smooth tile reads NDVI tiles nobody has made in this scratch
     const r = await worker([
@@ -76,8 +77,10 @@ describe("worker run (the pod entry point)", () => {
       "--scratch",
       scratch,
     ]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/task 6 \(smooth, tile \d+,\d+\): scratch tile ndvi\/\d+_\d+\.tile is missing/);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /task 6 \(smooth, tile \d+,\d+\): scratch tile ndvi\/\d+_\d+\.tile of task [0-5] is missing/,
+    );
   });
 
   it("exits 2 on bad input: a source that does not exist, a malformed task list", async () => {
