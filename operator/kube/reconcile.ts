@@ -57,7 +57,7 @@ import type { ReconcileResult } from "./queue.ts";
 import { lanesFromStatus, stateFromStatus, type RecordedStatus } from "./restore.ts";
 import { removeSharedScratch, sharedScratchUri } from "./shared-scratch.ts";
 import { outputSizes, unwritableOutput } from "./outputs.ts";
-import { chainStatus, invalidSpecStatus, type LaneRecord } from "./status.ts";
+import { chainStatus, invalidSpecStatus, stalledStatus, type LaneRecord } from "./status.ts";
 import type { KubeObject, Store } from "./store.ts";
 
 /** An ImageChain as the API sends it. */
@@ -248,10 +248,13 @@ export function createReconciler(o: ReconcilerOptions): (key: string) => Promise
 
     const restored = stateFromStatus(p, status);
     const laneRecords = lanesFromStatus(lanes, status);
-    if (!restored.ok || !laneRecords.ok)
-      throw new Error(
-        `${key}: status does not fit the plan: ${formatIssues([...(restored.ok ? [] : restored.issues), ...(laneRecords.ok ? [] : laneRecords.issues)])}`,
-      );
+    if (!restored.ok || !laneRecords.ok) {
+      const issues = [...(restored.ok ? [] : restored.issues), ...(laneRecords.ok ? [] : laneRecords.issues)];
+      const message = `the status does not fit this chain's plan (written by another version of imagechain?); recreate the chain: ${formatIssues(issues)}`;
+      o.log?.warn({ chain: key, reason: message }, "status does not fit the plan");
+      await writeStatus(key, meta, chain, stalledStatus(status ?? {}, generation, message, now()));
+      return {};
+    }
     if (!hasScratchFinalizer(chain)) {
       // Before the first pod: from now on a deletion of the chain waits until its shared scratch is emptied.
       await putFinalizers(o.kc, chain, [...(chain.metadata.finalizers ?? []), SCRATCH_FINALIZER]);

@@ -127,6 +127,29 @@ export function invalidSpecStatus(
   };
 }
 
+/**
+ * A status this operator cannot continue from (written by another version, or edited): everything in it
+ * stays as it is for whoever can, and the conditions say so — kstatus Stalled, not a retry loop.
+ */
+export function stalledStatus(
+  previous: Record<string, unknown> & { conditions?: readonly Condition[] },
+  generation: number,
+  message: string,
+  now: number,
+): Record<string, unknown> {
+  const no = (reason: string): ConditionValue => ({ status: "False", reason, message: "" });
+  const reason = "StatusMismatch";
+  const values: Record<ConditionType, ConditionValue> = {
+    Ready: { status: "False", reason, message },
+    Reconciling: no(reason),
+    Stalled: { status: "True", reason, message },
+    Complete: no(reason),
+    Failed: no(reason),
+    Suspended: no(reason),
+  };
+  return { ...previous, conditions: conditions(values, generation, rfc3339(now), previous.conditions) };
+}
+
 export function phaseOf(plan: Plan, state: ChainState, failure: Failure | null, suspend: boolean): Phase {
   if (failure !== null) return "Failed";
   if (complete(plan, state.tasks)) return "Succeeded";

@@ -252,6 +252,31 @@ describe("imagechain operator on the emulator", () => {
     expect(most, "pods of the chain pending or running at once after parallelism 1").toBeLessThanOrEqual(1);
   }, 90_000);
 
+  it("a status it cannot continue from is kept and marked Stalled, not retried forever", async () => {
+    const doc = chainDoc("odd", "s3://out/odd.tif");
+    await kubectl(["apply", "-f", "-"], stringify({ ...doc, spec: { ...doc.spec, suspend: true } }));
+    await until("the chain is Suspended", async () => (await getChain("odd")).status?.phase === "Suspended");
+    // As another version of imagechain might have written it: stages this plan does not have.
+    const odd = { stages: [{ name: "elsewhere", steps: [], tiles: 1, succeeded: 0, done: "AA" }] };
+    await kubectl([
+      "patch",
+      "imagechain",
+      "odd",
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: odd }),
+    ]);
+    const stalled = await until("the chain is Stalled", async () => {
+      const c = await getChain("odd");
+      return c.status?.conditions?.find((x) => x.type === "Stalled" && x.status === "True") ? c : undefined;
+    });
+    const condition = stalled.status!.conditions!.find((c) => c.type === "Stalled")!;
+    expect(condition.reason).toBe("StatusMismatch");
+    expect(condition.message).toContain("does not fit this chain's plan");
+    expect(JSON.stringify(stalled.status)).toContain("elsewhere");
+  }, 30_000);
+
   it("resumes after the operator stops mid-run, from the status and the pods it finds", async () => {
     const doc = chainDoc("restart", "s3://out/restart.tif");
     await kubectl(["apply", "-f", "-"], stringify(doc));

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Condition } from "../../operator/kube/conditions.ts";
 import { unpackNodes, unpackNumbers } from "../../operator/kube/lane-encoding.ts";
-import { chainStatus, invalidSpecStatus, type StatusInput } from "../../operator/kube/status.ts";
+import {
+  chainStatus,
+  invalidSpecStatus,
+  stalledStatus,
+  type StatusInput,
+} from "../../operator/kube/status.ts";
 import { decodeBitmap } from "../../operator/schedule/progress.ts";
 import { imageChainStatus } from "../../operator/spec/status.ts";
 import {
@@ -287,5 +292,26 @@ describe("chain status", () => {
       expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
       expect(parsed.data).toEqual(json);
     }
+  });
+});
+
+describe("a status the operator cannot continue from", () => {
+  it("is kept as it is, with Stalled (and not Ready) saying why", () => {
+    const previous = { phase: "Running", progress: "3/20", lanes: { count: 7 }, conditions: [] };
+    const s = stalledStatus(previous, 2, "the status does not fit", Date.parse("2026-01-01T00:00:00Z"));
+    expect(s).toMatchObject({ phase: "Running", progress: "3/20", lanes: { count: 7 } });
+    const byType = Object.fromEntries(
+      (s.conditions as { type: string; status: string; reason: string; message: string }[]).map((c) => [
+        c.type,
+        c,
+      ]),
+    );
+    expect(byType.Stalled).toMatchObject({
+      status: "True",
+      reason: "StatusMismatch",
+      message: "the status does not fit",
+    });
+    expect(byType.Ready).toMatchObject({ status: "False", reason: "StatusMismatch" });
+    expect(byType.Reconciling!.status).toBe("False");
   });
 });
