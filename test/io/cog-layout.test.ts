@@ -71,7 +71,7 @@ describe("COG spec validation", () => {
     expect([s.tileSize, s.compression, s.level, s.overviews, s.resampling, s.bigTiff]).toEqual([
       512,
       "deflate",
-      5,
+      4,
       "auto",
       "average",
       "auto",
