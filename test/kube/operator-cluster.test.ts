@@ -87,17 +87,22 @@ async function objectBytes(bucket: string, key: string): Promise<Buffer> {
   return Buffer.from(await res.Body!.transformToByteArray());
 }
 
+/** Waits until the chain has finished either way. */
+function finished(name: string, timeoutMs: number): Promise<Chain> {
+  return until(
+    `${name} finishes`,
+    async () => {
+      const c = await getChain(name);
+      return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
+    },
+    timeoutMs,
+  );
+}
+
 /** Applies the chain and waits until it has finished either way. */
 async function runToEnd(doc: ReturnType<typeof chainDoc>): Promise<Chain> {
   await kubectl(["apply", "-f", "-"], stringify(doc));
-  return until(
-    `${doc.metadata.name} finishes`,
-    async () => {
-      const c = await getChain(doc.metadata.name);
-      return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
-    },
-    60_000,
-  );
+  return finished(doc.metadata.name, 60_000);
 }
 
 async function chainPods(uid: string): Promise<string[]> {
@@ -115,14 +120,7 @@ describe("imagechain operator on the emulator", () => {
     await s3.client.send(new DeleteObjectCommand({ Bucket: "out", Key: "ndvi.tif" }));
 
     expect(await kubectl(["apply", "-f", file])).toContain("imagechain.imagechain.io/ndvi-e2e created");
-    const done = await until(
-      "the chain finishes",
-      async () => {
-        const c = await getChain("ndvi-e2e");
-        return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
-      },
-      90_000,
-    );
+    const done = await finished("ndvi-e2e", 90_000);
     expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
     const [done0, total] = done.status!.progress!.split("/").map(Number);
     expect(done0).toBe(total);
@@ -303,14 +301,7 @@ describe("imagechain operator on the emulator", () => {
     );
     controller = startOperator();
     await controller.synced;
-    const done = await until(
-      "the chain finishes",
-      async () => {
-        const c = await getChain("restart");
-        return c.status?.phase === "Succeeded" || c.status?.phase === "Failed" ? c : undefined;
-      },
-      60_000,
-    );
+    const done = await finished("restart", 60_000);
     expect(done.status!.phase, JSON.stringify(done.status?.conditions)).toBe("Succeeded");
     expect((await objectBytes("out", "restart.tif")).equals(expected)).toBe(true);
     const names = created.map((p) => p.metadata!.name!).filter((n) => n.startsWith("restart-"));
