@@ -72,7 +72,8 @@ export function apiVersionOf(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
 
-function builtin(
+/** A resource type with no schema, subresources or columns (built-in kinds, and kinds registered by tests). */
+export function builtin(
   group: string,
   version: string,
   kind: string,

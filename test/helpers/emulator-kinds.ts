@@ -6,7 +6,7 @@
  * fields are checked by the tests that read the rendered objects, not by the emulator.
  */
 import type { ApiServer } from "../cluster/server.ts";
-import type { ResourceType } from "../cluster/resources.ts";
+import { builtin } from "../cluster/resources.ts";
 
 const KINDS: readonly [group: string, version: string, kind: string, plural: string, namespaced: boolean][] =
   [
@@ -22,19 +22,6 @@ const KINDS: readonly [group: string, version: string, kind: string, plural: str
 
 export function serveChartKinds(server: ApiServer): void {
   for (const [group, version, kind, plural, namespaced] of KINDS) {
-    const type: ResourceType = {
-      group,
-      versions: [version],
-      plural,
-      singular: kind.toLowerCase(),
-      kind,
-      listKind: `${kind}List`,
-      namespaced,
-      shortNames: [],
-      categories: [],
-      statusSubresource: false,
-      columns: [],
-    };
-    server.api.registry.put(type);
+    server.api.registry.put(builtin(group, version, kind, plural, namespaced));
   }
 }
