@@ -24,6 +24,7 @@ import {
 import { validateSpec } from "../operator/spec/validate.ts";
 import type { Window } from "../worker/io/raster.ts";
 import { footprintRegion } from "../worker/ops/footprint.ts";
+import { readAcrossLanes } from "../worker/run/edges.ts";
 import { mulberry32 } from "./lib/prng.ts";
 import { NDVI_SMOOTH_STEPS } from "./lib/chains.ts";
 
@@ -33,7 +34,8 @@ const COST = {
   perStep: 0.4, // s of compute per fused step of a tile task
   overview: 0.1, // s per overview tile
   assemblePerTile: 0.0005, // s per tile streamed into the COG
-  remoteRead: 0.05, // s to fetch one input tile made on another node (shared scratch)
+  remoteRead: 0.01, // s of latency to fetch input made on another node (shared scratch), however small
+  remoteTile: 0.04, // s more to transfer a whole tile of it: a halo's strip costs its share of that
   quantum: 1, // s: completions closer than this are reported together
 };
 
@@ -170,7 +172,7 @@ function startPod(batch: string, lane: number, attempt: number, tasks: readonly 
   const times = new Float64Array(finished);
   for (let i = 0; i < finished; i++) {
     const t = tasks[i]!;
-    const reads = assembling[t] ? 0 : remoteInputs(t, lane) * COST.remoteRead;
+    const reads = assembling[t] ? 0 : remoteReadSeconds(t, lane);
     remoteSeconds += reads;
     time += cost[t]! + reads;
     times[i] = time;
@@ -198,27 +200,45 @@ function tileRect(t: number): Window {
   return { x, y, width: Math.min(512, s.width - x), height: Math.min(512, s.height - y) };
 }
 
-/** Pixels of tile `d` that task `t` reads: its footprint's overlap with the tile (a halo reads a strip). */
-function readPixels(t: number, d: number): number {
+/**
+ * Pixels of tile `d` that task `t`, run on `lane`'s node, fetches (as the worker does, tiles-task.ts): a
+ * tile's rows are contiguous, so a halo above or below costs its rows; a halo to the side costs the tile's
+ * rows it spans in full, unless the tile was made for readers of other lanes and this read crosses lanes:
+ * then it comes from the tile's edge strip (edges.ts). An overview tile reads the half-resolution quarters
+ * of the tiles below (put-products.ts).
+ */
+function readPixels(t: number, d: number, lane: number): number {
   const own = tileRect(t);
   const dep = tileRect(d);
   let area = 0;
   for (const dependency of p.stages[stageOf[t]!]!.deps) {
     if (dependency.stage !== stageOf[d]) continue;
+    if (dependency.kind === "children") {
+      area = Math.max(area, (dep.width * dep.height) / 4);
+      continue;
+    }
     const up = p.stages[dependency.stage]!;
     const region =
       dependency.kind === "footprint" ? footprintRegion(dependency.footprint, own, up.width, up.height) : dep;
     const w = region ? Math.min(region.x + region.width, dep.x + dep.width) - Math.max(region.x, dep.x) : 0;
     const h = region ? Math.min(region.y + region.height, dep.y + dep.height) - Math.max(region.y, dep.y) : 0;
-    area = Math.max(area, Math.max(0, w) * Math.max(0, h));
+    if (w <= 0 || h <= 0) continue;
+    const strip = laneOf[d] !== lane && readAcrossLanes(p, d);
+    area = Math.max(area, (strip || w === dep.width ? w : dep.width) * h);
   }
   return area;
 }
 
-function remoteInputs(t: number, lane: number): number {
-  let k = 0;
-  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) if (madeOn[deps[e]!] !== lane) k++;
-  return k;
+const TILE_PIXELS = 512 * 512;
+/** Seconds task `t` spends fetching the inputs that were made on other nodes than `lane`'s. */
+function remoteReadSeconds(t: number, lane: number): number {
+  let seconds = 0;
+  for (let e = depStart[t]!; e < depStart[t + 1]!; e++) {
+    const d = deps[e]!;
+    if (madeOn[d] !== lane)
+      seconds += COST.remoteRead + (COST.remoteTile * readPixels(t, d, lane)) / TILE_PIXELS;
+  }
+  return seconds;
 }
 
 /** Report the tasks a pod finished before `horizon`, and its end if it came. */
@@ -237,7 +257,7 @@ function advance(pod: Pod, horizon: number, stimuli: Stimulus[]): void {
       const d = deps[e]!;
       focus.add(laneOf[d]!);
       if (assembling[t]) continue;
-      const bytes = readPixels(t, d);
+      const bytes = readPixels(t, d, pod.lane);
       readBytes += bytes;
       if (madeOn[d] !== pod.lane) remoteBytes += bytes;
     }
