@@ -117,6 +117,7 @@ interface Pod {
   readonly attempt: number;
   readonly tasks: readonly number[];
   readonly times: Float64Array; // completion time of each task that completes before the pod ends
+  readonly start: number; // when its node's compute takes it up
   readonly end: number;
   readonly fate: FailureReason | null;
   reported: number;
@@ -182,7 +183,7 @@ function startPod(batch: string, lane: number, attempt: number, tasks: readonly 
   const span = { lane, batch, attempt, size: tasks.length, created: now, start, end };
   spans.set(`${batch}/${attempt}`, span);
   cpuFreeAt[lane] = end;
-  pods.set(batch, { batch, lane, attempt, tasks, times, end, fate, reported: 0 });
+  pods.set(batch, { batch, lane, attempt, tasks, times, start, end, fate, reported: 0 });
   podsOn[lane]!++;
   podCount++;
 }
@@ -349,7 +350,10 @@ for (;;) {
   now = next;
   const horizon = now + COST.quantum;
   const reports: Stimulus[] = [];
-  for (const pod of [...pods.values()]) advance(pod, horizon, reports);
+  // In the order nodes run them, so that a node loss kills the pods queued behind the dying one before
+  // they could report work done after the node was gone.
+  for (const pod of [...pods.values()].sort((a, b) => a.start - b.start))
+    if (pods.get(pod.batch) === pod) advance(pod, horizon, reports);
   for (let i = wakes.length - 1; i >= 0; i--) {
     if (wakes[i]! < horizon) {
       wakes.splice(i, 1);
