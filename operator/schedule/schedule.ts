@@ -116,13 +116,15 @@ export function schedule(
       }
       return [];
     };
+    const idleNode = late.length > 0 && load.some((work, lane) => work === 0 && !late.includes(lane));
     for (let i = 0; i < waiting.length && running < parallelism; i++) {
       const lane = waiting[i]!;
       let batch: number[];
       if (late.includes(lane)) {
         // Until its new node joins, a late lane binds one smallest batch to it and steals nothing: the rest
-        // of its queue stays where nodes that are up can take it.
-        if (pods.has(lane)) continue;
+        // of its queue stays where nodes that are up can take it. Once a node that is up has run out of
+        // work, it binds nothing: that node can start the batch now, the new one only when it joins.
+        if (pods.has(lane) || idleNode) continue;
         batch = builder.build(lane, Math.min(size, smallest(tasksPerPod)));
       } else {
         batch = take(lane, STEAL_GAP * tasksPerPod);
@@ -409,6 +411,10 @@ class BatchBuilder {
     return this.plan.stages[this.stageOf(t)]!.kind === "overview";
   }
 
+  private isAssembly(t: number): boolean {
+    return this.plan.stages[this.stageOf(t)]!.kind === "assemble";
+  }
+
   /**
    * The inputs of overview task `c` still to make, when they are overview tiles this batch can make now
    * (ready, free, readable on its node) and it has room: then `c` follows them in this batch. Else null.
@@ -495,6 +501,8 @@ class BatchBuilder {
    * spread over lanes, climbs level by level in one batch instead of one pod start per level).
    */
   private pulls(c: number, lane: number): boolean {
+    // An assembly reads every lane's encoded tiles from shared scratch: no node is nearer to it than another.
+    if (this.isAssembly(c)) return true;
     const { depStart, deps } = this.plan.dag;
     const { laneOf, shared } = this.plan.lanes;
     let here = 0;
@@ -556,16 +564,15 @@ class BatchBuilder {
   }
 
   /**
-   * Up to `size` ready tasks of `lane`, depth first, for a pod on the node of lane `node`: its own, or
-   * another's (see pickAway).
+   * The deepest overview task (or assembly, which comes after every overview) this batch unlocked and has
+   * not taken; -1 when there is none.
    */
-  /** The deepest overview task this batch unlocked and has not taken; -1 when there is none. */
   private climb(): number {
     let best = -1;
     for (const c of this.unlocked)
       if (
         !this.taken.has(c) &&
-        this.isOverview(c) &&
+        (this.isOverview(c) || this.isAssembly(c)) &&
         this.reachable(c, this.node) &&
         (best === -1 || this.stageOf(c) > this.stageOf(best))
       )
@@ -592,6 +599,10 @@ class BatchBuilder {
     this.node = node;
   }
 
+  /**
+   * Up to `size` ready tasks of `lane`, depth first, for a pod on the node of lane `node`: its own, or
+   * another's (see pickAway).
+   */
   build(lane: number, size: number, node = lane): number[] {
     const away = node !== lane;
     const ready = this.readyIn(lane);
@@ -609,8 +620,9 @@ class BatchBuilder {
   }
 
   private finish(ready: Map<number, number[]>): number[] {
-    // Past the batch size, the pod still climbs the overview pyramid as far as this batch unlocked it: each
-    // level left out would cost a pod start of its own, for a tenth of the work of a tile task.
+    // Past the batch size, the pod still climbs the overview pyramid as far as this batch unlocked it (and on
+    // to the assembly): each level left out would cost a pod start of its own, for a tenth of the work of a
+    // tile task.
     for (let c = this.climb(); c !== -1 && this.batch.length < this.limit; c = this.climb()) this.take(c);
     // What this batch will make is not done yet: readers left out of it wait for the batch to finish.
     for (const c of this.waitingOnBatch) this.missing[c]!++;

@@ -284,7 +284,25 @@ describe("schedule", () => {
     expect(starts(schedule(plan, state, T0)).flatMap((a) => a.tasks)).not.toContain(mine);
     state = apply(plan, state, { type: "BatchSucceeded", batch: "l1-b0", attempt: 1 });
     const next = starts(schedule(plan, state, T0));
-    expect(next.map((a) => a.tasks)).toEqual([[mine, theirs, top]]);
+    // …and on to the assembly, the last task, rather than leaving it a pod start of its own.
+    expect(next.map((a) => a.tasks)).toEqual([[mine, theirs, top, top + 1]]);
+  });
+
+  it("lets a pod of another lane that makes the pyramid's last input climb on to the top and the assembly", () => {
+    const plan = smallPlan({ parallelism: 2, tasksPerPod: 4 });
+    const { stageStart } = plan.dag;
+    const overviews = plan.stages.flatMap((s, i) => (s.kind === "overview" ? [stageStart[i]!] : []));
+    const [theirs, top] = [overviews[0]! + 1, overviews[1]!];
+    const assemble = top + 1;
+    expect([plan.lanes.laneOf[theirs], plan.lanes.laneOf[top], plan.lanes.laneOf[assemble]]).toEqual([
+      1, 0, 0,
+    ]);
+    let state = initialState(20, 2);
+    state = { ...state, tasks: state.tasks.map((s, t) => (t < theirs ? DONE : s)) };
+    // Lane 0's node is busy: were the assembly left to lane 0, it would wait for a pod start after the top.
+    state = apply(plan, state, { type: "BatchStarted", batch: "l0-b9", lane: 0, attempt: 1, tasks: [] });
+    const next = starts(schedule(plan, state, T0));
+    expect(next.map((a) => [a.lane, a.tasks])).toEqual([[1, [theirs, top, assemble]]]);
   });
 
   it("retries a failed overview tile together with the levels above it that it unlocks", () => {
@@ -303,12 +321,12 @@ describe("schedule", () => {
       { type: "BatchFailed", batch, attempt: 1, reason: "error", at: T0 - 10_000, message: "exit 1" },
     );
     expect(state.tasks[theirs]).toBe(DONE);
-    // Retried alone, the top would wait for a pod of its own after the retry.
+    // Retried alone, the top (and the assembly after it) would wait for a pod of its own after the retry.
     const retry = starts(schedule(plan, state, T0));
-    expect(retry).toEqual([{ type: "StartBatch", batch, lane: 0, attempt: 2, tasks: [mine, top] }]);
+    expect(retry).toEqual([{ type: "StartBatch", batch, lane: 0, attempt: 2, tasks: [mine, top, assemble] }]);
     state = apply(plan, state, ...started(retry), { type: "BatchSucceeded", batch, attempt: 2 });
-    expect([mine, top].map((t) => state.tasks[t])).toEqual([DONE, DONE]);
-    expect(starts(schedule(plan, state, T0)).flatMap((a) => a.tasks)).toEqual([assemble]);
+    expect([mine, top, assemble].map((t) => state.tasks[t])).toEqual([DONE, DONE, DONE]);
+    expect(schedule(plan, state, T0)).toContainEqual({ type: "Complete" });
   });
 
   it("gives the tasks of a node-lost batch back to the pool once the lane loss took their inputs", () => {
@@ -360,6 +378,21 @@ describe("schedule", () => {
     state = apply(plan, state, { type: "BatchSucceeded", batch: late.batch, attempt: 1 });
     const again = starts(schedule(plan, state, T0)).find((a) => a.lane === 1)!;
     expect(again.tasks).toHaveLength(4);
+  });
+
+  it("binds nothing to a lost lane once a node that is up has run out of work: that node takes it", () => {
+    const plan = smallPlan({ parallelism: 3, tasksPerPod: 4 });
+    const { laneOf } = plan.lanes;
+    expect(plan.lanes.count).toBe(3);
+    // Lane 2 has made all of its tiles (it holds no overview tile): its node is idle.
+    let state = initialState(laneOf.length, 3);
+    state = { ...state, tasks: state.tasks.map((s, t) => (laneOf[t] === 2 ? DONE : s)) };
+    state = apply(plan, state, { type: "LaneLost", lane: 1 });
+    const first = starts(schedule(plan, state, T0));
+    expect(first.filter((a) => a.lane === 1)).toEqual([]);
+    const taken = first.find((a) => a.lane === 2)!;
+    expect(taken.tasks.length).toBeGreaterThan(0);
+    expect(taken.tasks.every((t) => laneOf[t] === 1)).toBe(true);
   });
 
   it("recomputes a lost lane's tiles that are still needed, and tells the story", () => {
