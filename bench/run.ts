@@ -3,12 +3,16 @@
  * `imagechain run --workers 2` on a generated 4096² 4-band UInt16 deflate COG, against `gdal_calc.py` computing the
  * same NDVI on the same file in the same run (median of 3). gdal_calc writes a tiled deflate GTiff without
  * overviews (and, in a second row, its default uncompressed GTiff); imagechain writes a COG with overviews.
+ * Last, what node:zlib's inflating and deflating alone take on the same tiles (lib/codec-floor.ts): no engine
+ * built on node:zlib runs this chain faster.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
 import { writeSceneCog } from "../scripts/lib/write-scene.ts";
+import { DEFAULT_DEFLATE_LEVEL } from "../worker/io/tiff/cog-spec.ts";
+import { codecFloor } from "./lib/codec-floor.ts";
 import { type Measured, measureCommand, onPath, repeat } from "./lib/measure.ts";
 
 const SIZE = 4096;
@@ -65,9 +69,11 @@ function row(label: string, m: Measured, reference?: Measured): string {
 const ndviOnly = repeat(RUNS, ours(chainFile("ndvi", false)));
 const ndviSmooth = repeat(RUNS, ours(chainFile("ndvi-smooth", true)));
 console.log(`NDVI of a ${SIZE}x${SIZE} 4-band UInt16 deflate COG, ${WORKERS} workers, median of ${RUNS}`);
+let calc: { deflate: number; plain: number } | null = null;
 if (onPath("gdal_calc.py")) {
   const calcDeflate = repeat(RUNS, gdalCalc(["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=3"]));
   const calcPlain = repeat(RUNS, gdalCalc([]));
+  calc = { deflate: calcDeflate.seconds, plain: calcPlain.seconds };
   console.log(row("gdal_calc.py → tiled deflate GTiff", calcDeflate));
   console.log(row("gdal_calc.py → default GTiff (uncompressed)", calcPlain));
   console.log(row("imagechain run: NDVI → deflate COG", ndviOnly, calcDeflate));
@@ -82,3 +88,19 @@ if (onPath("gdal_calc.py")) {
   console.log("gdal_calc.py not found: install gdal-bin and python3-gdal for the comparison");
 }
 console.log("peak RSS is the largest single process (executor or one worker), as GNU time reports it");
+
+// What node:zlib alone costs on this data, whatever the engine around it.
+const floor = await codecFloor(
+  pathToFileURL(input).href,
+  pathToFileURL(join(dir, "ndvi.tif")).href,
+  DEFAULT_DEFLATE_LEVEL,
+);
+const floorSeconds = floor.readSeconds + floor.writeSeconds;
+console.log(
+  `node:zlib alone, one process on ${WORKERS} cores: inflating the source's ${floor.tilesRead} tiles ` +
+    `${floor.readSeconds.toFixed(2)} s + deflating the NDVI COG's ${floor.tilesWritten} tiles ` +
+    `${floor.writeSeconds.toFixed(2)} s = ${floorSeconds.toFixed(2)} s` +
+    (calc === null
+      ? ""
+      : `: ${(floorSeconds / calc.deflate).toFixed(2)}x the deflate gdal_calc, ${(floorSeconds / calc.plain).toFixed(2)}x the uncompressed one`),
+);
