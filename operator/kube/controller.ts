@@ -1,12 +1,12 @@
 /**
  * The controller: reflectors for ImageChains and for the Pods and PVCs the operator made (selected by
  * label, each mapped to its owning chain's key), and a work queue keyed by chain that runs the reconciler.
- * Nodes are watched too: a node's change enqueues the chains whose status records a lane on it (a lane
+ * Nodes are watched too: a node's change of readiness enqueues the chains whose status records a lane on it (a lane
  * whose node is gone is lost). Watch events only enqueue keys; no reconcile runs before every store has
  * its first list.
  */
 import { KIND } from "./meta.ts";
-import { chainsOnNode, type NodeObject } from "./nodes.ts";
+import { chainsOnNode, readinessChanged, type NodeObject } from "./nodes.ts";
 import { IMMEDIATELY, runQueue, WorkQueue, type RateLimit } from "./queue.ts";
 import { createReconciler, type ChainObject, type ReconcilerOptions } from "./reconcile.ts";
 import { startReflector } from "./reflector.ts";
@@ -89,7 +89,7 @@ export function startController(options: ControllerOptions): Controller {
   const nodes = startReflector<NodeObject>(
     kc,
     { group: "", version: "v1", plural: "nodes" },
-    { enqueue, keys: (node) => chainsOnNode(keyOf(node), chains.store) },
+    { enqueue, keys: (node) => chainsOnNode(keyOf(node), chains.store), relevant: readinessChanged },
   );
   const reconcile = createReconciler({
     ...options,

@@ -158,6 +158,18 @@ export function nodeVerdict(
   return left <= 0 ? { lost: true } : { lost: false, recheckInMs: left };
 }
 
+/**
+ * Whether a change of a node can change a verdict (nodeVerdict): it came or went, or its Ready condition
+ * changed. Status heartbeats (a kubelet rewrites its node's conditions' lastHeartbeatTime, images and
+ * resources) cannot, and would otherwise enqueue every chain with a lane on the node, for each node.
+ */
+export function readinessChanged(before: NodeObject | undefined, after: NodeObject | undefined): boolean {
+  if (before === undefined || after === undefined) return true;
+  const ready = (n: NodeObject) => n.status?.conditions?.find((c) => c.type === "Ready");
+  const [was, is] = [ready(before), ready(after)];
+  return was?.status !== is?.status || was?.lastTransitionTime !== is?.lastTransitionTime;
+}
+
 /** A lane volume of an older generation than its lane's: its node was lost, nothing reads it again. */
 export function isStaleClaim(
   claim: KubeObject & { readonly metadata?: { readonly labels?: Record<string, string> } },

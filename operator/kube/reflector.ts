@@ -12,6 +12,11 @@ export interface ReflectorOptions<T extends KubeObject> extends Omit<WatchOption
    * chain's key for its pods. Called with the old and the new version of a changed object.
    */
   readonly keys?: (obj: T) => readonly string[];
+  /**
+   * Whether a change (before → after; undefined when the object came or went) concerns the reconciler:
+   * the store takes every change, only those enqueue. Default: every change does.
+   */
+  readonly relevant?: (before: T | undefined, after: T | undefined) => boolean;
   /** Receives the keys to enqueue after each applied event; the caller picks the intent. */
   readonly enqueue: (keys: readonly string[]) => void;
 }
@@ -37,6 +42,7 @@ export function startReflector<T extends KubeObject>(
     for await (const event of watchEvents<T>(kc, resource, { ...options, signal: abort.signal })) {
       const keys = new Set<string>();
       for (const change of writer.apply(event)) {
+        if (options.relevant && !options.relevant(change.before, change.after)) continue;
         if (change.before) for (const k of keysOf(change.before)) keys.add(k);
         if (change.after) for (const k of keysOf(change.after)) keys.add(k);
       }

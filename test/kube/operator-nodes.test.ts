@@ -7,6 +7,7 @@ import {
   nodeVerdict,
   podNode,
   podVolume,
+  readinessChanged,
   type NodeObject,
   type PinnedPod,
 } from "../../operator/kube/nodes.ts";
@@ -177,5 +178,33 @@ describe("nodeVerdict", () => {
       expect(nodeVerdict(node(status), t0 + 400, 1000)).toEqual({ lost: false, recheckInMs: 600 });
       expect(nodeVerdict(node(status), t0 + 1000, 1000)).toEqual({ lost: true });
     }
+  });
+});
+
+describe("readinessChanged", () => {
+  // As a kubelet writes it: heartbeat times on every condition (NodeObject reads only what verdicts need).
+  const node = (status: string, since: string, heartbeat: string): NodeObject => {
+    const written = {
+      metadata: { name: "n", resourceVersion: heartbeat },
+      status: {
+        conditions: [
+          { type: "MemoryPressure", status: "False", lastHeartbeatTime: heartbeat },
+          { type: "Ready", status, lastTransitionTime: since, lastHeartbeatTime: heartbeat },
+        ],
+      },
+    };
+    return written;
+  };
+  const ready = node("True", "2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z");
+
+  it("a heartbeat is no change; coming, going, and a Ready condition that turns or restarts are", () => {
+    expect(readinessChanged(ready, node("True", "2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z"))).toBe(false);
+    expect(readinessChanged(undefined, ready)).toBe(true);
+    expect(readinessChanged(ready, undefined)).toBe(true);
+    expect(readinessChanged(ready, node("Unknown", "2026-01-01T00:10:00Z", "2026-01-01T00:10:00Z"))).toBe(
+      true,
+    );
+    expect(readinessChanged(ready, node("True", "2026-01-01T00:09:00Z", "2026-01-01T00:10:00Z"))).toBe(true);
+    expect(readinessChanged({ metadata: { name: "n" } }, ready)).toBe(true);
   });
 });

@@ -119,6 +119,37 @@ describe("reflector", () => {
       await r.stop();
     }
   });
+
+  it("keeps every change in its store but enqueues only the relevant ones", async () => {
+    await namespace("f");
+    const enqueued: string[] = [];
+    const r = startReflector<KubeObject & { data?: { v?: string } }>(
+      kc,
+      { group: "", version: "v1", plural: "configmaps", namespace: "f" },
+      {
+        ...fast,
+        relevant: (before, after) => before?.data?.v !== after?.data?.v,
+        enqueue: (keys) => enqueued.push(...keys),
+      },
+    );
+    try {
+      await r.synced;
+      await create("f", "a");
+      await until("created", () => contents(r) === "f/a=0");
+      // A change of another field, like a node's heartbeat: stored, not enqueued.
+      await core.patchNamespacedConfigMap({
+        name: "a",
+        namespace: "f",
+        body: [{ op: "add", path: "/data/beat", value: "1" }],
+      });
+      await until("stored", () => (r.store.get("f/a") as { data?: { beat?: string } })?.data?.beat === "1");
+      await change("f", "a", "1");
+      await until("changed", () => contents(r) === "f/a=1");
+      expect(enqueued).toEqual(["f/a", "f/a"]);
+    } finally {
+      await r.stop();
+    }
+  });
 });
 
 describe("watchEvents", () => {
