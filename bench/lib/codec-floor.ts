@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { inflate } from "node:zlib";
 import { fileSource } from "../../worker/io/source/file-source.ts";
 import { deflateAsync } from "../../worker/io/tiff/encode/deflate.ts";
+import { mapLimited } from "../../worker/run/map-limited.ts";
 import { numbers } from "../../worker/io/tiff/ifd-image.ts";
 import { Tag } from "../../worker/io/tiff/ifd-tags.ts";
 import { readHeader, readIfds } from "../../worker/io/tiff/ifd.ts";
@@ -22,15 +23,6 @@ export interface CodecFloor {
   readonly writeSeconds: number;
   readonly tilesRead: number;
   readonly tilesWritten: number;
-}
-
-/** Run `jobs` with `concurrency` of them at a time. */
-async function pool(jobs: readonly (() => Promise<unknown>)[], concurrency: number): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
 }
 
 /** The compressed tiles of every image in a tiled TIFF, full resolution first. */
@@ -46,9 +38,13 @@ async function compressedTiles(uri: string): Promise<Buffer[][]> {
   });
 }
 
-async function timed(jobs: readonly (() => Promise<unknown>)[], concurrency: number): Promise<number> {
+async function timed<T>(
+  items: readonly T[],
+  concurrency: number,
+  f: (item: T) => Promise<unknown>,
+): Promise<number> {
   const started = performance.now();
-  await pool(jobs, concurrency);
+  await mapLimited(items, concurrency, f);
   return (performance.now() - started) / 1000;
 }
 
@@ -59,16 +55,14 @@ export async function codecFloor(
   concurrency = 4,
 ): Promise<CodecFloor> {
   const source = (await compressedTiles(sourceUri))[0]!; // a run reads full resolution only
-  const readSeconds = await timed(
-    source.map((tile) => () => inflateAsync(tile)),
-    concurrency,
-  );
+  const readSeconds = await timed(source, concurrency, (tile) => inflateAsync(tile));
   const images = await compressedTiles(outputUri);
   const predicted = await Promise.all(images[0]!.map((tile) => inflateAsync(tile)));
   const count = images.reduce((sum, tiles) => sum + tiles.length, 0);
   const writeSeconds = await timed(
-    Array.from({ length: count }, (_, i) => () => deflateAsync(predicted[i % predicted.length]!, level)),
+    Array.from({ length: count }, (_, i) => predicted[i % predicted.length]!),
     concurrency,
+    (tile) => deflateAsync(tile, level),
   );
   return { readSeconds, writeSeconds, tilesRead: source.length, tilesWritten: count };
 }

@@ -12,6 +12,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { parseS3Uri, s3Client, s3Error, type S3Options } from "../io/s3.ts";
+import { mapLimited } from "./map-limited.ts";
 import type { Scratch, ScratchFile } from "./scratch.ts";
 
 /**
@@ -250,21 +251,4 @@ function groupByDir(keys: readonly string[]): Map<string, string[]> {
 
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  f: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
 }
